@@ -1,0 +1,48 @@
+"""Write every chapter's Colab badge and setup cell from ``utils/course.py``.
+
+Usage: python ci/sync_notebooks.py   (after changing REPO_URL, or when adding a chapter)
+
+The badge goes right under the H1 title of the first cell; the setup cell is the first
+code cell (inserted after the first Markdown cell if the notebook has none yet).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from utils.course import colab_badge, setup_cell_source  # noqa: E402
+
+BADGE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)")
+
+
+def sync(path: Path) -> bool:
+    nb = nbformat.read(path, as_version=4)
+    before = nbformat.writes(nb)
+    badge = colab_badge(path.resolve().relative_to(ROOT).as_posix())
+    title = nb.cells[0]
+    if BADGE.search(title.source):
+        title.source = BADGE.sub(badge, title.source)
+    else:
+        head, _, rest = title.source.partition("\n")
+        title.source = f"{head}\n\n{badge}\n{rest}".rstrip() + "\n"
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    if code and code[0].source.startswith("# Setup"):
+        code[0].source = setup_cell_source()
+    else:
+        nb.cells.insert(1, nbformat.v4.new_code_cell(setup_cell_source()))
+    changed = nbformat.writes(nb) != before
+    if changed:
+        nbformat.write(nb, path)
+    return changed
+
+
+if __name__ == "__main__":
+    for nb_path in sorted((ROOT / "chapters").glob("*.ipynb")):
+        print(f"{nb_path.name}: {'updated' if sync(nb_path) else 'in sync'}")

@@ -1,0 +1,161 @@
+import math
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from utils import batching, decoding, plotting, training
+from utils.text import Vocab
+
+
+class TinyRNN(tf.Module):
+    """A minimal model with the from-scratch interface: model(X, state) -> (logits, state)."""
+
+    def __init__(self, vocab_size, hidden=8):
+        super().__init__()
+        init = tf.random.stateless_normal
+        self.vocab_size = vocab_size
+        self.W_xh = tf.Variable(init((vocab_size, hidden), seed=[1, 0]) * 0.3)
+        self.W_hh = tf.Variable(init((hidden, hidden), seed=[2, 0]) * 0.3)
+        self.W_hq = tf.Variable(init((hidden, vocab_size), seed=[3, 0]) * 0.3)
+        self.traces = 0  # a Python side effect: it runs when the call is traced, not per batch
+
+    def begin_state(self, batch_size):
+        return tf.zeros((batch_size, self.W_hh.shape[0]))
+
+    def __call__(self, X, state):
+        self.traces += 1
+        outputs = []
+        for x in tf.unstack(tf.one_hot(X, self.vocab_size), axis=1):
+            state = tf.tanh(x @ self.W_xh + state @ self.W_hh)
+            outputs.append(state @ self.W_hq)
+        return tf.stack(outputs, axis=1), state
+
+
+def periodic_data(length=400):
+    corpus = [i % 3 + 1 for i in range(length)]
+    return batching.sequential_batches(corpus, 4, 6, seed=0), Vocab(list("abc"))
+
+
+def test_trainer_learns_a_periodic_sequence():
+    data, vocab = periodic_data()
+    trainer = training.Trainer(TinyRNN(4), learning_rate=1.0, clip_norm=1.0)
+    history = trainer.fit(data, epochs=30, valid_data=data, plot=False)
+    assert history.train_ppl[-1] < 1.3 < history.train_ppl[0]
+    assert history.valid_ppl[-1] < 1.3
+    assert history.epoch == list(range(1, 31)) and history.tokens_per_second > 0
+
+
+def test_train_step_is_compiled():
+    data, _ = periodic_data()
+    model = TinyRNN(4)
+    trainer = training.Trainer(model, clip_norm=1.0)
+    trainer.fit(data, epochs=2, plot=False)
+    assert model.traces < 2 * batching.num_batches(data)
+    assert hasattr(trainer._train_step, "get_concrete_function")
+
+
+def test_clipping_bounds_the_update():
+    data, _ = periodic_data()
+    x, y = next(iter(data))
+    for clip, bound in [(1e-3, 1e-3 * 10.0 + 1e-6), (None, None)]:
+        model = TinyRNN(4)
+        before = [v.numpy().copy() for v in model.trainable_variables]
+        trainer = training.Trainer(model, learning_rate=10.0, clip_norm=clip)
+        _, _, norm = trainer._train_step(x, y, model.begin_state(4))
+        moved = math.sqrt(sum(np.sum((v.numpy() - b) ** 2) for v, b in zip(model.trainable_variables, before)))
+        if bound is not None:
+            assert moved <= bound  # lr * clip_norm
+        else:
+            assert math.isclose(moved, 10.0 * float(norm), rel_tol=1e-4)
+
+
+def test_time_budget_stops_training():
+    data, _ = periodic_data()
+    history = training.Trainer(TinyRNN(4)).fit(data, epochs=50, time_budget=0.0, plot=False)
+    assert history.epoch == [1]
+
+
+def test_carry_state_changes_the_evaluation():
+    data, _ = periodic_data()
+    trainer = training.Trainer(TinyRNN(4))
+    trainer.fit(data, epochs=5, plot=False)
+    assert trainer.evaluate(data, carry_state=True) != trainer.evaluate(data, carry_state=False)
+
+
+def test_empty_data_is_refused():
+    empty = tf.data.Dataset.from_tensor_slices((tf.zeros((0, 2, 3), tf.int32), tf.zeros((0, 2, 3), tf.int32)))
+    with pytest.raises(ValueError, match="no batches"):
+        training.Trainer(TinyRNN(4)).evaluate(empty)
+
+
+def test_keras_callbacks_report_perplexity_and_stop(capsys):
+    data, _ = periodic_data()
+    model = keras.Sequential([keras.Input((None,)), keras.layers.Embedding(4, 4), keras.layers.Dense(4)])
+    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    report = training.PerplexityPlot(epochs=10)
+    model.fit(data, validation_data=data, epochs=10, verbose=0, callbacks=[report, training.TimeBudget(0.0)])
+    assert len(report.train_ppl) == 1 and len(report.valid_ppl) == 1
+    assert "epoch 1: train_ppl" in capsys.readouterr().out
+
+
+def test_sequence_loss_of_uniform_logits_is_log_vocab():
+    loss = training.sequence_loss(tf.zeros((2, 3, 28)), tf.zeros((2, 3), tf.int32))
+    assert math.isclose(float(loss), math.log(28), rel_tol=1e-6)
+
+
+def test_choose_token_strategies():
+    logits = np.array([0.0, 5.0, 1.0])
+    assert decoding.choose_token(logits) == 1
+    rng = np.random.default_rng(0)
+    draws = {decoding.choose_token(logits, "sample", temperature=100.0, rng=rng) for _ in range(200)}
+    assert draws == {0, 1, 2}
+    top1 = {decoding.choose_token(logits, "sample", top_k=1, rng=rng) for _ in range(50)}
+    assert top1 == {1}
+    with pytest.raises(ValueError, match="temperature must be positive"):
+        decoding.choose_token(logits, "sample", temperature=0)
+    with pytest.raises(ValueError, match="strategy"):
+        decoding.choose_token(logits, "beam")
+
+
+def test_generate_extends_the_prefix():
+    data, vocab = periodic_data()
+    trainer = training.Trainer(TinyRNN(4))
+    trainer.fit(data, epochs=30, plot=False)
+    out = decoding.generate(trainer.model, vocab, "abcab", 7)
+    assert out.startswith("abcab") and len(out) == 12
+    # with the vocab order <unk>, a, b, c the corpus 1,2,3,... spells "abcabc..."
+    assert out == "abcabcabcabc"
+    with pytest.raises(ValueError, match="non-empty prefix"):
+        decoding.generate(trainer.model, vocab, "", 3)
+
+
+def test_live_plot_headless_prints_a_few_lines(capsys):
+    live = plotting.LivePlot(("loss",), expected=100, text_lines=4)
+    for epoch in range(1, 101):
+        live.update(epoch, loss=1.0 / epoch)
+    live.close()
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert 3 <= len(lines) <= 6
+    assert lines[-1] == "epoch 100: loss 0.010"
+
+
+def test_live_plot_adds_new_metrics_on_the_fly(capsys):
+    live = plotting.LivePlot(("a",))
+    live.update(1, a=1.0, b=2.0)
+    live.close()
+    assert "a 1.000, b 2.000" in capsys.readouterr().out
+
+
+def test_plot_lines_draws_each_series():
+    ax = plotting.plot_lines([1, 2, 3], {"x": [1, 2, 3], "y": [3, 2, 1]}, xlabel="t", logy=True)
+    assert len(ax.get_lines()) == 2 and ax.get_yscale() == "log" and ax.get_xlabel() == "t"
+
+
+def test_headless_detection(monkeypatch):
+    monkeypatch.setenv(plotting.HEADLESS_ENV, "1")
+    assert plotting.is_headless()
+    monkeypatch.setenv(plotting.HEADLESS_ENV, "")
+    monkeypatch.delenv("CI", raising=False)
+    assert plotting.is_headless()  # pytest is not an IPython kernel

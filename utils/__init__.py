@@ -1,0 +1,49 @@
+"""The course's helper package: small modules, one concern each.
+
+=============  ==========================================================  =======
+module         concern                                                     chapter
+=============  ==========================================================  =======
+``course``     the repository URL, Colab badge and setup cell              00
+``data``       download, verify, cache and extract the data sets           00
+``repro``      seeding and the environment report                          00
+``plotting``   the course's plot style and the live training plot          00
+``claims``     checking numbers quoted in the prose                        00
+``text``       preprocessing, tokenisation, ``Vocab``, the standard split  02
+``metrics``    perplexity, MAE, MSE                                        01, 03
+``batching``   random and sequential minibatches as ``tf.data``            03
+``training``   the compiled trainer and Keras callbacks                    05, 06
+``decoding``   greedy and sampled generation                               05, 08
+=============  ==========================================================  =======
+"""
+
+import os
+import sys
+
+
+def _import_tensorflow_quietly() -> None:
+    """Import TensorFlow with its C++ start-up banner (oneDNN, CUDA probing) silenced.
+
+    Those lines are written to file descriptor 2 before TF_CPP_MIN_LOG_LEVEL takes effect
+    and would otherwise clutter the first output of every chapter. Python-level errors
+    still surface as usual.
+    """
+    if "tensorflow" in sys.modules:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+_import_tensorflow_quietly()
+
+from utils.claims import check_claim  # noqa: E402
+from utils.repro import env_report, seed_everything  # noqa: E402
+
+__all__ = ["check_claim", "env_report", "seed_everything"]
