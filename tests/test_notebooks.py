@@ -96,3 +96,15 @@ def test_hygiene_catches_a_changed_setup_cell(fake_root):
     cells = good_cells("chapters/07_example.ipynb")
     cells[1].source = "import utils"
     assert any("setup cell" in p for p in check_notebooks.problems(make_notebook(fake_root, cells)))
+
+
+def test_every_leaderboard_entry_is_entered_by_its_chapter():
+    from utils import leaderboard
+
+    for entry in leaderboard.load():
+        notebooks = list((ROOT / "chapters").glob(f"{entry['chapter']}_*.ipynb"))
+        assert notebooks, f"no chapter {entry['chapter']} for leaderboard entry {entry['model']!r}"
+        sources = "".join(
+            "".join(c["source"]) for c in json.loads(notebooks[0].read_text())["cells"] if c["cell_type"] == "code"
+        )
+        assert f'"{entry["model"]}"' in sources, f"{notebooks[0].name} never enters {entry['model']!r}"

@@ -1,19 +1,21 @@
 """The course's helper package: small modules, one concern each.
 
-=============  ==========================================================  =======
-module         concern                                                     chapter
-=============  ==========================================================  =======
-``course``     the repository URL, Colab badge and setup cell              00
-``data``       download, verify, cache and extract the data sets           00
-``repro``      seeding and the environment report                          00
-``plotting``   the course's plot style and the live training plot          00
-``claims``     checking numbers quoted in the prose                        00
-``text``       preprocessing, tokenisation, ``Vocab``, the standard split  02
-``metrics``    perplexity, MAE, MSE                                        01, 03
-``batching``   random and sequential minibatches as ``tf.data``            03
-``training``   the compiled trainer and Keras callbacks                    05, 06
-``decoding``   greedy and sampled generation                               05, 08
-=============  ==========================================================  =======
+==============  ==========================================================  =======
+module          concern                                                     chapter
+==============  ==========================================================  =======
+``course``      the repository URL, Colab badge and setup cell              00
+``data``        download, verify, cache and extract the data sets           00
+``repro``       seeding and the environment report                          00
+``plotting``    the course's plot style and the live training plot          00
+``claims``      checking numbers quoted in the prose                        00
+``text``        preprocessing, tokenisation, ``Vocab``, the standard split  02
+``metrics``     perplexity, MAE, MSE                                        01, 03
+``batching``    random and sequential minibatches as ``tf.data``            03
+``leaderboard`` the running leaderboard of language models                 03
+``models``      the from-scratch RNN language model                         05
+``training``    the compiled trainer and Keras callbacks                    05, 06
+``decoding``    greedy and sampled generation                               05, 08
+==============  ==========================================================  =======
 """
 
 import os
