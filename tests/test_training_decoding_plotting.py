@@ -159,3 +159,13 @@ def test_headless_detection(monkeypatch):
     monkeypatch.setenv(plotting.HEADLESS_ENV, "")
     monkeypatch.delenv("CI", raising=False)
     assert plotting.is_headless()  # pytest is not an IPython kernel
+
+
+def test_show_figure_finds_course_figures_and_refuses_unknown_ones():
+    from utils.course import CHAPTERS
+
+    svgs = sorted((CHAPTERS / "figures").glob("*.svg"))
+    if svgs:
+        assert "<svg" in plotting.show_figure(svgs[0].name).data
+    with pytest.raises(FileNotFoundError, match="no figure"):
+        plotting.show_figure("missing.svg")

@@ -154,3 +154,18 @@ def _in_notebook() -> bool:
         return False
     shell = get_ipython()
     return shell is not None and hasattr(shell, "kernel")
+
+
+def show_figure(name: str):
+    """Display a diagram from ``chapters/figures/`` (an SVG drawn for the course).
+
+    Found through the package's own location, so it works the same in Jupyter and Colab.
+    """
+    from IPython.display import SVG
+
+    from utils.course import CHAPTERS
+
+    path = CHAPTERS / "figures" / name
+    if not path.is_file():
+        raise FileNotFoundError(f"no figure {name!r} in chapters/figures/")
+    return SVG(filename=str(path))
