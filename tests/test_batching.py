@@ -60,3 +60,9 @@ def test_bad_sizes_are_refused():
 
 def test_num_batches():
     assert batching.num_batches(batching.sequential_batches(list(range(35)), 2, 5)) == 3
+
+
+def test_batches_have_static_shapes():
+    for make in (batching.random_batches, batching.sequential_batches):
+        x_spec, y_spec = make(list(range(100)), 3, 4).element_spec
+        assert x_spec.shape == (3, 4) and y_spec.shape == (3, 4)

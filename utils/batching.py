@@ -52,7 +52,8 @@ def random_batches(corpus: Sequence[int], batch_size: int, num_steps: int, seed:
         starts = offset + num_steps * tf.range(num_subseqs, dtype=tf.int32)
         starts = tf.random.experimental.stateless_shuffle(starts, seed=rand[1:])
         windows = tf.data.Dataset.from_tensor_slices(starts)
-        return windows.map(lambda s: (tokens[s : s + num_steps], tokens[s + 1 : s + 1 + num_steps]))
+        return windows.map(lambda s: (tf.ensure_shape(tokens[s : s + num_steps], (num_steps,)),
+                                      tf.ensure_shape(tokens[s + 1 : s + 1 + num_steps], (num_steps,))))
 
     batches = _epoch_randomness(seed).flat_map(subsequences).batch(batch_size, drop_remainder=True)
     # flat_map hides the length; stating it lets model.fit show progress and plan epochs.
@@ -70,7 +71,9 @@ def sequential_batches(corpus: Sequence[int], batch_size: int, num_steps: int, s
         xs = tf.reshape(tokens[offset : offset + batch_size * row_length], (batch_size, row_length))
         ys = tf.reshape(tokens[offset + 1 : offset + 1 + batch_size * row_length], (batch_size, row_length))
         starts = tf.data.Dataset.range(num_batches).map(lambda i: tf.cast(i, tf.int32) * num_steps)
-        return starts.map(lambda s: (xs[:, s : s + num_steps], ys[:, s : s + num_steps]))
+        shape = (batch_size, num_steps)  # static, so that Keras can unroll and tf.function traces once
+        return starts.map(lambda s: (tf.ensure_shape(xs[:, s : s + num_steps], shape),
+                                     tf.ensure_shape(ys[:, s : s + num_steps], shape)))
 
     dataset = _epoch_randomness(seed).flat_map(batches)
     return dataset.apply(tf.data.experimental.assert_cardinality(num_batches)).prefetch(tf.data.AUTOTUNE)
