@@ -36,6 +36,8 @@ def test_claim_needs_something_to_check():
 def test_perplexity_bounds():
     assert metrics.perplexity(0.0) == 1.0
     assert math.isclose(metrics.perplexity(math.log(28)), 28)
+    assert metrics.perplexity(5000.0) == math.inf  # a diverged model, not an OverflowError
+    assert math.isnan(metrics.perplexity(float("nan")))
 
 
 def test_errors():

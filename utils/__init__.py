@@ -10,6 +10,7 @@ module          concern                                                     chap
 ``claims``      checking numbers quoted in the prose                        00
 ``text``        preprocessing, tokenisation, ``Vocab``, the standard split  02
 ``metrics``     perplexity, MAE, MSE                                        01, 03
+``series``      ridership data, date split, lagged windows, baselines       01, 06
 ``batching``    random and sequential minibatches as ``tf.data``            03
 ``leaderboard`` the running leaderboard of language models                 03
 ``models``      the from-scratch RNN language model                         05

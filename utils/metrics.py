@@ -8,8 +8,13 @@ import numpy as np
 
 
 def perplexity(mean_cross_entropy: float) -> float:
-    """``exp`` of the mean per-token cross-entropy (in nats): the model's effective branching factor."""
-    return math.exp(mean_cross_entropy)
+    """``exp`` of the mean per-token cross-entropy (in nats): the model's effective branching factor.
+
+    A diverged model's loss can exceed what a float can exponentiate; its perplexity is then ``inf``.
+    """
+    if math.isnan(mean_cross_entropy):
+        return math.nan
+    return math.exp(mean_cross_entropy) if mean_cross_entropy < 700 else math.inf
 
 
 def mean_absolute_error(y_true, y_pred) -> float:

@@ -9,13 +9,13 @@ reporting and the same time limit.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 
 import keras
 import tensorflow as tf
 
+from utils.metrics import perplexity
 from utils.plotting import LivePlot
 
 
@@ -89,7 +89,7 @@ class Trainer:
 
     def evaluate(self, data, carry_state: bool = False) -> float:
         """Perplexity of the model on ``data``."""
-        return math.exp(self._run(data, self._eval_step, carry_state)[0])
+        return perplexity(self._run(data, self._eval_step, carry_state)[0])
 
     def fit(self, train_data, epochs: int, valid_data=None, carry_state: bool = False,
             time_budget: float | None = None, plot: bool | LivePlot = True) -> History:
@@ -103,7 +103,7 @@ class Trainer:
             loss, tokens, norms = self._run(train_data, self._train_step, carry_state)
             h = self.history
             h.epoch.append(epoch)
-            h.train_ppl.append(math.exp(loss))
+            h.train_ppl.append(perplexity(loss))
             h.grad_norm.append(sum(norms) / len(norms))
             h.tokens += tokens
             if valid_data is not None:
@@ -139,10 +139,10 @@ class PerplexityPlot(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
-        values = {"train_ppl": math.exp(logs["loss"])}
+        values = {"train_ppl": perplexity(logs["loss"])}
         self.train_ppl.append(values["train_ppl"])
         if "val_loss" in logs:
-            values["valid_ppl"] = math.exp(logs["val_loss"])
+            values["valid_ppl"] = perplexity(logs["val_loss"])
             self.valid_ppl.append(values["valid_ppl"])
         self.live.update(epoch + 1, **values)
 
