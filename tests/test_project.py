@@ -66,3 +66,41 @@ def test_readme_chapter_table_matches_the_notebooks():
     for title, path in linked:
         first = "".join(json.loads((ROOT / path).read_text())["cells"][0]["source"])
         assert first.startswith(f"# {title}\n"), (path, title)
+
+
+def test_setup_cell_in_colab_clones_installs_and_imports(tmp_path, monkeypatch):
+    """Run the setup cell as Colab would, with git and pip replaced by recorders."""
+    import subprocess
+    import sys
+    import types
+
+    calls = []
+
+    def fake_run(command, check):
+        calls.append(command)
+        if command[:2] == ["git", "clone"]:
+            (tmp_path / course.COLAB_CHECKOUT).mkdir()
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    namespace = {}
+    exec(course.setup_cell_source(), namespace)
+    assert calls[0] == ["git", "clone", "--depth=1", course.REPO_URL]
+    assert calls[1][-2:] == ["-r", f"{course.COLAB_CHECKOUT}/requirements-colab.txt"]
+    assert sys.path[0] == course.COLAB_CHECKOUT and namespace["utils"].__name__ == "utils"
+    assert (ROOT / "requirements-colab.txt").is_file()
+    exec(course.setup_cell_source(), {})  # run again: the checkout exists, so no second clone
+    assert [c[:2] for c in calls].count(["git", "clone"]) == 1
+
+
+def test_setup_cell_outside_colab_only_imports(monkeypatch):
+    import subprocess
+    import sys
+
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: (_ for _ in ()).throw(AssertionError("ran a command")))
+    namespace = {}
+    exec(course.setup_cell_source(), namespace)
+    assert namespace["utils"].__name__ == "utils"
