@@ -25,7 +25,7 @@ def main(argv: list[str]) -> int:
         print(f"  ran {path.name}: {rows[-1][1]:.1f} s", flush=True)
     total = sum(s for _, s in rows)
     print(f"\n{platform.processor() or platform.machine()}, {os.cpu_count()} cores\n")
-    print(f"| {'notebook':38s} | {'seconds':>8s} | in budget |")
+    print(f"| {'notebook':38s} | {'seconds':>8s} | {'in budget':>12s} |")
     print(f"|{'-' * 40}|{'-' * 10}|{'-' * 14}|")
     for name, seconds in rows:
         print(f"| {name:38s} | {seconds:8.1f} | {'yes' if seconds <= BUDGET_PER_NOTEBOOK else 'NO':>12s} |")
