@@ -5,6 +5,11 @@ Every language-model chapter (03, 05, 06, 09, 10, 12) trains on the standard spl
 validation perplexity here. The entries live in ``chapters/leaderboard.json``, each with
 the tolerance within which a re-run must reproduce it.
 
+Protocol: perplexity is ``exp`` of the mean per-character cross-entropy on the validation
+characters. n-gram models (chapter 03) predict each character from its n - 1 predecessors;
+recurrent models read the validation text in windows of ``num_steps`` characters (32 in
+chapters 05 and 06), each window starting from a zero state.
+
 In a chapter::
 
     leaderboard.enter("05", "RNN from scratch, 32 hidden units", valid_ppl)
