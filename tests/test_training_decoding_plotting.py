@@ -192,3 +192,37 @@ def test_choose_tokens_samples_each_row_from_its_distribution():
     assert set(decoding.choose_tokens(logits, banned=[0], rng=np.random.default_rng(1))) <= {1, 2}
     with pytest.raises(ValueError, match="batch, vocab"):
         decoding.choose_tokens(np.zeros(3))
+
+
+def test_trainer_hooks_forward_objective_and_signature():
+    data, _ = periodic_data()
+
+    class HalfGradient(training.Trainer):
+        def forward(self, X, state):
+            self.forward_calls = getattr(self, "forward_calls", 0) + 1
+            return self.model(X, state)
+
+        def objective(self, loss, Y):
+            return 0.5 * loss
+
+    spec = [tf.TensorSpec((None, 6), tf.int32)] * 2 + [tf.TensorSpec((None, 8))]  # any batch size
+    x, y = next(iter(data))
+    for trainer_class, scale in [(training.Trainer, 1.0), (HalfGradient, 0.5)]:
+        model = TinyRNN(4)
+        before = [v.numpy().copy() for v in model.trainable_variables]
+        trainer = trainer_class(model, learning_rate=0.1, clip_norm=None, input_signature=spec)
+        _, _, norm = trainer._train_step(x, y, model.begin_state(4))
+        moved = math.sqrt(sum(np.sum((v.numpy() - b) ** 2) for v, b in zip(model.trainable_variables, before)))
+        assert math.isclose(moved, 0.1 * float(norm), rel_tol=1e-4)
+        if scale == 0.5:
+            assert trainer.forward_calls >= 1
+            full = training.Trainer(TinyRNN(4), clip_norm=None)
+            _, _, full_norm = full._train_step(x, y, full.model.begin_state(4))
+            assert math.isclose(float(norm), 0.5 * float(full_norm), rel_tol=1e-4)
+
+
+def test_history_keeps_every_step_gradient_norm():
+    data, _ = periodic_data()
+    history = training.Trainer(TinyRNN(4)).fit(data, epochs=2, plot=False)
+    assert len(history.step_grad_norms) == 2 * batching.num_batches(data)
+    assert math.isclose(history.grad_norm[0], np.mean(history.step_grad_norms[:16]), rel_tol=1e-6)

@@ -27,6 +27,7 @@ class History:
     train_ppl: list[float] = field(default_factory=list)
     valid_ppl: list[float] = field(default_factory=list)
     grad_norm: list[float] = field(default_factory=list)
+    step_grad_norms: list[float] = field(default_factory=list)  # one per update, before clipping
     seconds: list[float] = field(default_factory=list)
     tokens: int = 0
 
@@ -47,22 +48,36 @@ class Trainer:
     ``clip_norm=None`` turns clipping off. With ``carry_state=True`` (for sequential
     batches) the hidden state flows from one batch to the next, with its gradient stopped
     at the batch boundary: truncated backpropagation through time.
+
+    Subclasses can change how the logits are computed (``forward``) and what the gradient is
+    taken of (``objective``); chapter 07 does both. ``input_signature`` (a list of three
+    ``tf.TensorSpec`` for X, Y and the state) lets one trace serve windows of any length.
     """
 
-    def __init__(self, model, optimizer=None, learning_rate: float = 1.0, clip_norm: float | None = 1.0):
+    def __init__(self, model, optimizer=None, learning_rate: float = 1.0, clip_norm: float | None = 1.0,
+                 input_signature=None):
         self.model = model
         self.optimizer = optimizer or keras.optimizers.SGD(learning_rate)
         self.clip_norm = clip_norm
         self.history = History()
-        self._train_step = tf.function(self._step)
-        self._eval_step = tf.function(self._evaluate_batch)
+        self._train_step = tf.function(self._step, input_signature=input_signature)
+        self._eval_step = tf.function(self._evaluate_batch, input_signature=input_signature)
+
+    def forward(self, X, state):
+        """Logits and last state for a batch; by default the model's own call."""
+        return self.model(X, state)
+
+    def objective(self, loss, Y):
+        """What the gradient is taken of; by default the mean token loss that is reported."""
+        return loss
 
     def _step(self, X, Y, state):
         variables = self.model.trainable_variables
         with tf.GradientTape() as tape:
-            logits, state = self.model(X, state)
+            logits, state = self.forward(X, state)
             loss = sequence_loss(logits, Y)
-        grads = tape.gradient(loss, variables)
+            objective = self.objective(loss, Y)
+        grads = tape.gradient(objective, variables)
         norm = tf.linalg.global_norm(grads)
         if self.clip_norm is not None:
             grads, _ = tf.clip_by_global_norm(grads, self.clip_norm, use_norm=norm)
@@ -70,7 +85,7 @@ class Trainer:
         return loss, state, norm
 
     def _evaluate_batch(self, X, Y, state):
-        logits, state = self.model(X, state)
+        logits, state = self.forward(X, state)
         return sequence_loss(logits, Y), state
 
     def _run(self, data, step, carry_state: bool):
@@ -105,6 +120,7 @@ class Trainer:
             h.epoch.append(epoch)
             h.train_ppl.append(perplexity(loss))
             h.grad_norm.append(sum(norms) / len(norms))
+            h.step_grad_norms += norms
             h.tokens += tokens
             if valid_data is not None:
                 h.valid_ppl.append(self.evaluate(valid_data, carry_state))
