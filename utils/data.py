@@ -114,28 +114,39 @@ def verify(path: Path, expected: str, shown_as: str | None = None) -> None:
         )
 
 
-def _place_verified(source_path: Path, target: Path, expected: str, shown_as: str) -> None:
-    """Copy ``source_path`` to ``target`` through a temporary file, verified before the rename."""
+def _write_verified(target: Path, expected: str, shown_as: str, write) -> None:
+    """Let ``write(file)`` fill a temporary file beside ``target``; verify it, then rename it into place.
+
+    Whatever goes wrong (an exception in ``write`` or a wrong hash), no file is left behind.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
     tmp_path = Path(tmp)
     try:
-        with os.fdopen(fd, "wb") as out, open(source_path, "rb") as src:
-            shutil.copyfileobj(src, out)
+        with os.fdopen(fd, "wb") as out:
+            write(out)
         verify(tmp_path, expected, shown_as)
         os.replace(tmp_path, target)
     finally:
         tmp_path.unlink(missing_ok=True)
 
 
+def _place_verified(source_path: Path, target: Path, expected: str, shown_as: str) -> None:
+    """Copy ``source_path`` to ``target``, verified before it lands."""
+
+    def copy(out):
+        with open(source_path, "rb") as src:
+            shutil.copyfileobj(src, out)
+
+    _write_verified(target, expected, shown_as, copy)
+
+
 def _fetch_url(url: str, target: Path, expected: str, timeout: float = 60) -> None:
-    """Download ``url`` to ``target``, verified, atomically."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    tmp_path = Path(tmp)
-    try:
+    """Download ``url`` to ``target``, verified before it lands."""
+
+    def download_into(out):
         try:
-            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
+            with urllib.request.urlopen(url, timeout=timeout) as response:
                 shutil.copyfileobj(response, out)
         except OSError as error:  # URLError, timeouts and refused connections are all OSErrors
             raise DataError(
@@ -143,10 +154,8 @@ def _fetch_url(url: str, target: Path, expected: str, timeout: float = 60) -> No
                 f"{MIRROR_ENV} to a directory that holds a copy laid out as datasets/README.md "
                 f"describes."
             ) from None
-        verify(tmp_path, expected, shown_as=url)
-        os.replace(tmp_path, target)
-    finally:
-        tmp_path.unlink(missing_ok=True)
+
+    _write_verified(target, expected, url, download_into)
 
 
 def _check_member_name(name: str, archive: Path) -> PurePosixPath:

@@ -38,12 +38,7 @@ def is_headless() -> bool:
         return True
     if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
         return True
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return True
-    shell = get_ipython()
-    return shell is None or not hasattr(shell, "kernel")
+    return not _in_notebook()
 
 
 def plot_lines(x, ys: dict, xlabel: str = "", ylabel: str = "", logy: bool = False,
