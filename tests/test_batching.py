@@ -66,3 +66,24 @@ def test_batches_have_static_shapes():
     for make in (batching.random_batches, batching.sequential_batches):
         x_spec, y_spec = make(list(range(100)), 3, 4).element_spec
         assert x_spec.shape == (3, 4) and y_spec.shape == (3, 4)
+
+
+def test_validation_rows_score_every_token_after_first_exactly_once_with_its_context():
+    corpus = np.arange(1, 104) % 50  # token values that tell positions apart within a row
+    X, Y, mask = (t.numpy() for t in next(iter(batching.validation_rows(corpus, num_rows=4, first=4, warmup=5))))
+    assert X.shape == Y.shape == mask.shape and X.shape[0] == 4
+    assert mask.sum() == len(corpus) - 4
+    scored = np.sort(np.concatenate([Y[r][mask[r] > 0] for r in range(4)]))
+    np.testing.assert_array_equal(scored, np.sort(corpus[4:]))
+    for r in range(4):
+        real = np.flatnonzero(mask[r])
+        np.testing.assert_array_equal(X[r, 1:][mask[r, 1:] > 0], Y[r, :-1][mask[r, 1:] > 0])  # inputs continue
+        assert real[0] >= min(5, 3) if r == 0 else real[0] == 5  # warm-up tokens are read, not scored
+
+
+def test_validation_rows_are_the_same_every_time_and_refuse_short_texts():
+    a = [t.numpy() for t in next(iter(batching.validation_rows(list(range(200)))))]
+    b = [t.numpy() for t in next(iter(batching.validation_rows(list(range(200)))))]
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    with pytest.raises(ValueError, match="too few"):
+        batching.validation_rows(list(range(10)), num_rows=8)

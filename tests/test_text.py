@@ -31,10 +31,17 @@ def test_vocab_unknown_token_maps_to_unk():
 
 
 def test_vocab_min_freq_and_reserved_tokens():
-    vocab = text.Vocab([["a", "a", "b"], ["a", "c", "c"]], min_freq=2, reserved_tokens=["<pad>", "<bos>", "<eos>"])
-    assert vocab.idx_to_token == ["<unk>", "<pad>", "<bos>", "<eos>", "a", "c"]
-    assert vocab["b"] == vocab.unk
+    vocab = text.Vocab([["a", "a", "b"], ["a", "c", "c"]], min_freq=2, reserved_tokens=["<bos>", "<pad>", "<eos>"])
+    assert vocab.idx_to_token == ["<pad>", "<unk>", "<bos>", "<eos>", "a", "c"]
+    assert vocab["b"] == vocab.unk == 1 and vocab.pad == 0
     assert len(vocab) == 6
+
+
+def test_vocab_without_pad_keeps_unk_first_and_says_so_when_asked_for_pad():
+    vocab = text.Vocab(list("ab"), reserved_tokens=["<eos>"])
+    assert vocab.idx_to_token[:2] == ["<unk>", "<eos>"] and vocab.unk == 0
+    with pytest.raises(KeyError, match="reserved_tokens"):
+        vocab.pad
 
 
 def test_vocab_ties_do_not_depend_on_corpus_order():

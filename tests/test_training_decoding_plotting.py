@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 from utils import batching, decoding, plotting, training
+from utils.models import LanguageModel
 from utils.text import Vocab
 
 
@@ -24,7 +25,7 @@ class TinyRNN(tf.Module):
     def begin_state(self, batch_size):
         return tf.zeros((batch_size, self.W_hh.shape[0]))
 
-    def __call__(self, X, state):
+    def __call__(self, X, state, training=False):
         self.traces += 1
         outputs = []
         for x in tf.unstack(tf.one_hot(X, self.vocab_size), axis=1):
@@ -64,7 +65,7 @@ def test_clipping_bounds_the_update():
         model = TinyRNN(4)
         before = [v.numpy().copy() for v in model.trainable_variables]
         trainer = training.Trainer(model, learning_rate=10.0, clip_norm=clip)
-        _, _, norm = trainer._train_step(x, y, model.begin_state(4))
+        *_, norm = trainer._train_step(x, y, tf.ones_like(y, tf.float32), model.begin_state(4))
         moved = math.sqrt(sum(np.sum((v.numpy() - b) ** 2) for v, b in zip(model.trainable_variables, before)))
         if bound is not None:
             assert moved <= bound  # lr * clip_norm
@@ -194,31 +195,70 @@ def test_choose_tokens_samples_each_row_from_its_distribution():
         decoding.choose_tokens(np.zeros(3))
 
 
-def test_trainer_hooks_forward_objective_and_signature():
+def test_trainer_hooks_forward_objective_and_variable_length():
     data, _ = periodic_data()
 
     class HalfGradient(training.Trainer):
-        def forward(self, X, state):
+        def forward(self, X, state, training):
             self.forward_calls = getattr(self, "forward_calls", 0) + 1
             return self.model(X, state)
 
-        def objective(self, loss, Y):
-            return 0.5 * loss
+        def objective(self, loss_sum, count):
+            return 0.5 * loss_sum / count
 
-    spec = [tf.TensorSpec((None, 6), tf.int32)] * 2 + [tf.TensorSpec((None, 8))]  # any batch size
     x, y = next(iter(data))
+    ones = tf.ones_like(y, tf.float32)
     for trainer_class, scale in [(training.Trainer, 1.0), (HalfGradient, 0.5)]:
-        model = TinyRNN(4)
+        model = LanguageModel(4, 8)  # runs any length: its scan becomes a while loop
         before = [v.numpy().copy() for v in model.trainable_variables]
-        trainer = trainer_class(model, learning_rate=0.1, clip_norm=None, input_signature=spec)
-        _, _, norm = trainer._train_step(x, y, model.begin_state(4))
+        trainer = trainer_class(model, learning_rate=0.1, clip_norm=None, variable_length=True)
+        *_, norm = trainer._train_step(x, y, ones, model.begin_state(4))
         moved = math.sqrt(sum(np.sum((v.numpy() - b) ** 2) for v, b in zip(model.trainable_variables, before)))
         assert math.isclose(moved, 0.1 * float(norm), rel_tol=1e-4)
         if scale == 0.5:
             assert trainer.forward_calls >= 1
-            full = training.Trainer(TinyRNN(4), clip_norm=None)
-            _, _, full_norm = full._train_step(x, y, full.model.begin_state(4))
+            full = training.Trainer(LanguageModel(4, 8), clip_norm=None)
+            *_, full_norm = full._train_step(x, y, ones, full.model.begin_state(4))
             assert math.isclose(float(norm), 0.5 * float(full_norm), rel_tol=1e-4)
+
+
+def test_masked_loss_ignores_padding_and_averages_over_real_tokens():
+    logits = tf.random.stateless_normal((2, 3, 5), seed=[0, 1])
+    targets = tf.constant([[1, 2, 3], [4, 0, 0]])
+    mask = tf.constant([[1.0, 1.0, 1.0], [1.0, 0.0, 0.0]])
+    losses = training.token_losses(logits, targets).numpy()
+    total, count = training.masked_loss(logits, targets, mask)
+    assert math.isclose(float(total), losses[0].sum() + losses[1, 0], rel_tol=1e-6) and float(count) == 4
+    assert math.isclose(float(training.sequence_loss(logits, targets, mask)), float(total) / 4, rel_tol=1e-6)
+    changed = tf.tensor_scatter_nd_update(logits, [[1, 2]], [tf.fill([5], 50.0)])  # only a padded step changes
+    assert math.isclose(float(training.sequence_loss(changed, targets, mask)), float(total) / 4, rel_tol=1e-6)
+
+
+def test_trainer_with_masked_batches_counts_only_real_tokens():
+    X = tf.constant([[1, 2, 3, 1], [2, 3, 0, 0]])
+    Y = tf.constant([[2, 3, 1, 2], [3, 1, 0, 0]])
+    mask = tf.constant([[1.0, 1.0, 1.0, 1.0], [1.0, 1.0, 0.0, 0.0]])
+    data = tf.data.Dataset.from_tensors((X, Y, mask)).repeat(3)
+    history = training.Trainer(TinyRNN(4)).fit(data, epochs=2, plot=False)
+    assert history.tokens == 2 * 3 * 6
+    trainer = training.Trainer(TinyRNN(4))
+    expected = math.exp(float(training.sequence_loss(trainer.model(X, trainer.model.begin_state(2))[0], Y, mask)))
+    assert math.isclose(trainer.evaluate(tf.data.Dataset.from_tensors((X, Y, mask))), expected, rel_tol=1e-5)
+
+
+def test_decode_stops_each_row_at_its_end_token_or_at_max_len():
+    # A "model" that counts up from its input token: 1 -> 2 -> 3 ...; token 4 is the end.
+    def step(tokens, state):
+        return tf.one_hot(tokens + 1, 8) * 10.0, state + 1
+
+    rows = decoding.decode(step, tf.zeros(3), [0, 2, 5], max_len=6, eos=4)
+    assert rows == [[1, 2, 3], [3], [6, 7, 0, 1, 2, 3]]
+    assert decoding.decode(step, tf.zeros(1), [0], max_len=2) == [[1, 2]]
+    sampled = decoding.decode(step, tf.zeros(2), [0, 1], max_len=5, eos=4, strategy="sample",
+                              temperature=0.01, rng=np.random.default_rng(0))
+    assert sampled == [[1, 2, 3], [2, 3]]
+    with pytest.raises(ValueError, match="strategy"):
+        decoding.decode(step, tf.zeros(1), [0], max_len=2, strategy="beam")
 
 
 def test_history_keeps_every_step_gradient_norm():

@@ -11,6 +11,10 @@ Both functions return a ``tf.data.Dataset`` of ``(X, Y)`` pairs of shape
 
 Each new pass over a dataset (each epoch) draws a new offset and, for random sampling,
 a new order; with a ``seed`` the whole sequence of epochs is reproducible.
+
+``validation_rows`` lays out held-out text for the leaderboard's protocol (chapter 03): a few
+long rows that a recurrent model reads with its state carried, so that every scored token is
+predicted from everything before it in its row. It never changes from one epoch to the next.
 """
 
 from __future__ import annotations
@@ -46,18 +50,25 @@ def random_batches(corpus: Sequence[int], batch_size: int, num_steps: int, seed:
     """Random sampling: shuffled, non-overlapping subsequences from a random offset."""
     tokens = tf.constant(_check(corpus, batch_size, num_steps))
     num_subseqs = (len(corpus) - num_steps) // num_steps  # the same count at every offset
+    num_batches = num_subseqs // batch_size
+    window = tf.range(num_steps + 1)  # a subsequence and, one further on, its last target
 
-    def subsequences(rand):
+    def batches(rand):
         offset = tf.cast(rand[0] % num_steps, tf.int32)
         starts = offset + num_steps * tf.range(num_subseqs, dtype=tf.int32)
         starts = tf.random.experimental.stateless_shuffle(starts, seed=rand[1:])
-        windows = tf.data.Dataset.from_tensor_slices(starts)
-        return windows.map(lambda s: (tf.ensure_shape(tokens[s : s + num_steps], (num_steps,)),
-                                      tf.ensure_shape(tokens[s + 1 : s + 1 + num_steps], (num_steps,))))
+        starts = tf.reshape(starts[: num_batches * batch_size], (num_batches, batch_size))
 
-    batches = _epoch_randomness(seed).flat_map(subsequences).batch(batch_size, drop_remainder=True)
+        def batch(batch_starts):  # one gather per batch, not one slice per subsequence
+            windows = tf.gather(tokens, batch_starts[:, None] + window)
+            return (tf.ensure_shape(windows[:, :-1], (batch_size, num_steps)),
+                    tf.ensure_shape(windows[:, 1:], (batch_size, num_steps)))
+
+        return tf.data.Dataset.from_tensor_slices(starts).map(batch)
+
+    dataset = _epoch_randomness(seed).flat_map(batches)
     # flat_map hides the length; stating it lets model.fit show progress and plan epochs.
-    return batches.apply(tf.data.experimental.assert_cardinality(num_subseqs // batch_size)).prefetch(tf.data.AUTOTUNE)
+    return dataset.apply(tf.data.experimental.assert_cardinality(num_batches)).prefetch(tf.data.AUTOTUNE)
 
 
 def sequential_batches(corpus: Sequence[int], batch_size: int, num_steps: int, seed: int | None = None):
@@ -82,3 +93,29 @@ def sequential_batches(corpus: Sequence[int], batch_size: int, num_steps: int, s
 def num_batches(dataset: tf.data.Dataset) -> int:
     """How many batches one pass over ``dataset`` yields."""
     return int(dataset.cardinality())
+
+
+def validation_rows(corpus: Sequence[int], num_rows: int = 8, first: int = 4, warmup: int = 64):
+    """The leaderboard's validation data: one batch ``(X, Y, mask)`` of ``num_rows`` long rows.
+
+    The scored targets are ``corpus[first:]`` (the n-gram models of chapter 03 score exactly
+    these: from the fifth character on, each has four characters of context). They are cut
+    into ``num_rows`` contiguous pieces of equal length. Each row starts ``warmup`` tokens
+    before its piece; those tokens are read (so the state has context) but not scored
+    (``mask`` 0), and so is the padding that evens out the last row. A model reads the rows
+    from a zero state in one call, or window by window with its state carried.
+    """
+    tokens = np.asarray(corpus, dtype=np.int32)
+    if tokens.ndim != 1 or len(tokens) <= first + num_rows:
+        raise ValueError(f"the corpus has {len(tokens)} tokens, too few for {num_rows} rows after token {first}")
+    piece = -(-(len(tokens) - first) // num_rows)  # ceiling division
+    length = warmup + piece
+    X = np.zeros((num_rows, length), np.int32)
+    Y = np.zeros((num_rows, length), np.int32)
+    mask = np.zeros((num_rows, length), np.float32)
+    for row in range(num_rows):
+        begin, end = first + row * piece, min(first + (row + 1) * piece, len(tokens))
+        targets = np.arange(max(1, begin - warmup), end)  # positions of the targets in this row
+        X[row, : len(targets)], Y[row, : len(targets)] = tokens[targets - 1], tokens[targets]
+        mask[row, : len(targets)] = targets >= begin
+    return tf.data.Dataset.from_tensors((tf.constant(X), tf.constant(Y), tf.constant(mask)))

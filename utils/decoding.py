@@ -1,4 +1,9 @@
-"""Turn a model's next-token scores into text (greedy and sampled: chapter 05; more in 08)."""
+"""Turn a model's next-token scores into text (greedy and sampled: chapter 05; more in 08).
+
+``generate`` continues one prefix with a language model. ``decode`` runs any step function
+(a language model, or the decoder of an encoder-decoder, Part IV) on a whole batch at once,
+greedily or by sampling, until every row has produced the end token or ``max_len`` tokens.
+"""
 
 from __future__ import annotations
 
@@ -71,3 +76,41 @@ def generate(model, vocab, prefix: str, num_tokens: int, **choose_kwargs) -> str
         out.append(vocab.to_tokens(token))
         logits, state = model(tf.constant([[token]]), state)
     return "".join(out)
+
+
+def decode(step, state, first_tokens, max_len: int, eos: int | None = None, strategy: str = "greedy",
+           temperature: float = 1.0, top_k: int | None = None, banned=None,
+           rng: np.random.Generator | None = None) -> list[list[int]]:
+    """Decode a batch: ``step(tokens, state) -> (logits, state)`` with ``tokens`` of shape ``(batch,)``.
+
+    Starts from ``first_tokens`` (one per row, for example ``<bos>``) and ``state``. Each row
+    stops at its first ``eos`` (not included in the result) or after ``max_len`` tokens; the
+    loop ends as soon as every row has stopped. ``strategy`` is ``"greedy"`` or ``"sample"``
+    (with ``temperature``, ``top_k`` and ``banned`` as in ``token_distribution``).
+    """
+    if strategy not in ("greedy", "sample"):
+        raise ValueError(f"strategy must be 'greedy' or 'sample', not {strategy!r}")
+    if max_len < 1:
+        raise ValueError(f"max_len must be at least 1, got {max_len}")
+    tokens = np.asarray(first_tokens, dtype=np.int32)
+    rng = rng or np.random.default_rng()
+    done = np.zeros(len(tokens), bool)
+    rows = [[] for _ in tokens]
+    for _ in range(max_len):
+        logits, state = step(tf.constant(tokens), state)
+        logits = np.asarray(logits)
+        if strategy == "greedy":
+            if banned is not None:
+                logits = logits.copy()
+                logits[:, banned] = -np.inf
+            tokens = logits.argmax(axis=1).astype(np.int32)
+        else:
+            tokens = choose_tokens(logits, temperature, top_k, banned, rng).astype(np.int32)
+        for row, token, finished in zip(rows, tokens, done):
+            if not finished and token != eos:
+                row.append(int(token))
+        if eos is not None:
+            done |= tokens == eos
+            if done.all():
+                break
+    return rows

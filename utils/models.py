@@ -1,52 +1,56 @@
 """Models built from scratch in the chapters, kept here so that later chapters can reuse them.
 
-``RNNLMScratch`` is the character-level RNN language model that chapter 05 builds step by
-step; chapter 06 proves it equal to ``keras.layers.SimpleRNN`` + ``Dense`` and chapters
-07 and 08 train and sample from it.
+``LanguageModel`` is the character-level language model that chapter 05 builds from a cell,
+a scan over time and an output layer. With ``cell="rnn"`` it is chapter 05's RNN (proven
+equal to ``keras.layers.SimpleRNN`` + ``Dense`` in chapter 06); chapters 09 and 10 swap in the
+LSTM and GRU cells, and chapter 12 stacks several layers.
 """
 
 from __future__ import annotations
 
 import tensorflow as tf
 
+from utils.cells import glorot_uniform, make_cell
+from utils.recurrence import stacked_scan
 
-class RNNLMScratch(tf.Module):
-    """A one-layer tanh RNN language model over one-hot tokens (chapter 05).
+
+class LanguageModel(tf.Module):
+    """Tokens → one-hot vectors → ``num_layers`` recurrent layers → a dense output layer.
 
     .. math::
-        H_t = \\tanh(X_t W_{xh} + H_{t-1} W_{hh} + b_h), \\qquad O_t = H_t W_{hq} + b_q
+        H^{(l)}_t = \\text{cell}^{(l)}(H^{(l-1)}_t, \\text{state}^{(l)}_{t-1}), \\qquad
+        O_t = H^{(L)}_t W_{hq} + b_q
 
-    Call it as ``model(X, state) -> (logits, state)`` with ``X`` of shape
-    ``(batch, steps)`` (token indices), ``state`` of shape ``(batch, num_hiddens)`` and
-    ``logits`` of shape ``(batch, steps, vocab_size)``.
+    Call it as ``model(X, state, training=False) -> (logits, state)`` with ``X`` of shape
+    ``(batch, steps)`` (token indices) and ``logits`` of shape ``(batch, steps, vocab_size)``;
+    ``state`` is one cell state per layer, from ``begin_state(batch_size)``. ``dropout`` is
+    applied to each layer's outputs while training (Zaremba et al., 2014), never inside the
+    recurrence. Extra keyword arguments go to the cells (for example ``forget_bias`` or
+    ``reset_after``).
     """
 
-    def __init__(self, vocab_size: int, num_hiddens: int, sigma: float = 0.1, seed: int = 0):
+    def __init__(self, vocab_size: int, num_hiddens: int, cell: str = "rnn", num_layers: int = 1,
+                 dropout: float = 0.0, seed: int = 0, **cell_options):
         super().__init__()
-        self.vocab_size, self.num_hiddens = vocab_size, num_hiddens
-
-        def normal(shape, offset):
-            return tf.Variable(sigma * tf.random.stateless_normal(shape, seed=[seed, offset]))
-
-        self.W_xh = normal((vocab_size, num_hiddens), 1)
-        self.W_hh = normal((num_hiddens, num_hiddens), 2)
-        self.b_h = tf.Variable(tf.zeros(num_hiddens))
-        self.W_hq = normal((num_hiddens, vocab_size), 3)
-        self.b_q = tf.Variable(tf.zeros(vocab_size))
+        self.vocab_size, self.num_hiddens, self.dropout = vocab_size, num_hiddens, dropout
+        sizes = [vocab_size] + [num_hiddens] * (num_layers - 1)
+        self.cells = [make_cell(cell, size, num_hiddens, seed=seed + 10 * layer, **cell_options)
+                      for layer, size in enumerate(sizes)]
+        self.W_hq = tf.Variable(glorot_uniform((num_hiddens, vocab_size), [seed, 3]), name="W_hq")
+        self.b_q = tf.Variable(tf.zeros(vocab_size), name="b_q")
 
     def begin_state(self, batch_size):
-        return tf.zeros((batch_size, self.num_hiddens))
+        return tuple(cell.begin_state(batch_size) for cell in self.cells)
 
-    def hidden_states(self, X, state):
-        """All hidden states ``(batch, steps, num_hiddens)`` and the last one."""
-        # A one-hot row times W_xh picks a row of W_xh: gather computes X_t W_xh without the zeros.
-        inputs = tf.gather(self.W_xh, X)
-        states = []
-        for x_t in tf.unstack(inputs, axis=1):
-            state = tf.tanh(x_t + state @ self.W_hh + self.b_h)
-            states.append(state)
-        return tf.stack(states, axis=1), state
+    def hidden_states(self, X, state, training: bool = False):
+        """The top layer's outputs ``(batch, steps, num_hiddens)`` and the new state."""
+        inputs = tf.one_hot(X, self.vocab_size)
+        return stacked_scan(self.cells, inputs, state, dropout=self.dropout, training=training)
 
-    def __call__(self, X, state):
-        states, state = self.hidden_states(X, state)
-        return states @ self.W_hq + self.b_q, state
+    def __call__(self, X, state, training: bool = False):
+        outputs, state = self.hidden_states(X, state, training)
+        return outputs @ self.W_hq + self.b_q, state
+
+    @property
+    def num_parameters(self) -> int:
+        return sum(int(tf.size(v)) for v in self.trainable_variables)

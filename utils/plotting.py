@@ -66,13 +66,16 @@ class LivePlot:
 
     Call ``update(x, name=value, ...)`` after each epoch and ``close()`` at the end.
     ``expected`` (the number of updates planned) lets headless mode print about
-    ``text_lines`` evenly spaced lines rather than one per update.
+    ``text_lines`` evenly spaced lines rather than one per update. ``labels`` gives the
+    legend a readable name for each metric, ``ylabel`` names the vertical axis.
     """
 
     def __init__(self, metrics=("train_ppl", "valid_ppl"), xlabel: str = "epoch", expected: int | None = None,
-                 text_lines: int = 5, logy: bool = False, min_redraw_seconds: float = 0.5):
+                 text_lines: int = 5, logy: bool = False, min_redraw_seconds: float = 0.5,
+                 labels: dict | None = None, ylabel: str = ""):
         self.metrics = tuple(metrics)
-        self.xlabel = xlabel
+        self.xlabel, self.ylabel = xlabel, ylabel
+        self.labels = dict(labels or {})
         self.logy = logy
         self.values: dict[str, list] = {m: [] for m in self.metrics}
         self.xs: dict[str, list] = {m: [] for m in self.metrics}
@@ -108,8 +111,9 @@ class LivePlot:
         fig, ax = plt.subplots()
         for m in self.metrics:
             if self.values[m]:
-                ax.plot(self.xs[m], self.values[m], label=m)
+                ax.plot(self.xs[m], self.values[m], label=self.labels.get(m, m))
         ax.set_xlabel(self.xlabel)
+        ax.set_ylabel(self.ylabel)
         if self.logy:
             ax.set_yscale("log")
         ax.legend()

@@ -34,17 +34,21 @@ def tokenize(text: str, token: str = "char") -> list[str]:
 class Vocab:
     """A two-way mapping between tokens and integer indices.
 
-    Index 0 is always ``<unk>``; any unknown token maps to it. ``reserved_tokens``
-    (say ``["<pad>", "<bos>", "<eos>"]``) come next, then the tokens seen at least
-    ``min_freq`` times, most frequent first (ties broken alphabetically, so the
-    mapping does not depend on the order of the corpus).
+    ``<unk>`` stands for any token the vocabulary does not know. It is index 0, unless
+    ``<pad>`` is among the ``reserved_tokens``: then ``<pad>`` is 0 and ``<unk>`` 1, the
+    layout Keras expects (``Embedding(mask_zero=True)`` treats index 0 as padding, and
+    ``StringLookup(mask_token=...)`` puts its mask at 0 and its out-of-vocabulary token at 1).
+    The other reserved tokens (say ``<bos>`` and ``<eos>``) come next, then the tokens seen at
+    least ``min_freq`` times, most frequent first (ties broken alphabetically, so the mapping
+    does not depend on the order of the corpus).
     """
 
     def __init__(self, tokens: Iterable = (), min_freq: int = 1, reserved_tokens: Sequence[str] = ()):
         flat = [t for item in tokens for t in (item if isinstance(item, list) else [item])]
         self.counts = collections.Counter(flat)
         self.token_freqs = sorted(self.counts.items(), key=lambda kv: (-kv[1], kv[0]))
-        specials = [UNK] + [t for t in reserved_tokens if t != UNK]
+        specials = [t for t in reserved_tokens if t not in (UNK, PAD)]
+        specials = ([PAD, UNK] if PAD in reserved_tokens else [UNK]) + specials
         kept = [t for t, freq in self.token_freqs if freq >= min_freq and t not in specials]
         self.idx_to_token = specials + kept
         self.token_to_idx = {t: i for i, t in enumerate(self.idx_to_token)}
@@ -75,7 +79,14 @@ class Vocab:
 
     @property
     def unk(self) -> int:
-        return 0
+        return self.token_to_idx[UNK]
+
+    @property
+    def pad(self) -> int:
+        """Index of ``<pad>`` (0), if it is a reserved token."""
+        if PAD not in self.token_to_idx:
+            raise KeyError("this vocabulary has no <pad>; pass reserved_tokens=['<pad>', ...]")
+        return self.token_to_idx[PAD]
 
     def __repr__(self) -> str:
         return f"Vocab(size={len(self)}, first={self.idx_to_token[:6]})"

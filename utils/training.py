@@ -1,10 +1,17 @@
-"""Training loops and Keras callbacks for language models (taught in chapters 05 and 06).
+"""Training loops and Keras callbacks for sequence models (taught in chapters 05 and 06).
 
 ``Trainer`` trains a from-scratch model: any object with ``trainable_variables``, a
-``begin_state(batch_size)`` method and a call ``model(X, state) -> (logits, state)``.
-Its step runs compiled under ``tf.function``, clips gradients by their global norm and
-records perplexity. ``PerplexityPlot`` and ``TimeBudget`` give ``model.fit`` the same
-reporting and the same time limit.
+``begin_state(batch_size)`` method and a call ``model(X, state, training=...) -> (logits, state)``.
+Its step runs compiled under ``tf.function``: loss, gradient, optional clipping of the
+gradient's global norm, update. Chapter 05 writes that step by hand before handing over.
+
+Batches are ``(X, Y)`` or ``(X, Y, mask)``; with a mask (1 for real tokens, 0 for padding or
+for tokens that are read but not scored) the loss is summed over the real tokens and divided
+by their number. Losses and token counts are added up on the device and read once per epoch,
+so the Python loop never waits for a step to finish. Evaluation has its own settings, so a
+model trained on random windows is still scored under the leaderboard's protocol.
+
+``PerplexityPlot`` and ``TimeBudget`` give ``model.fit`` the same reporting and time limit.
 """
 
 from __future__ import annotations
@@ -18,6 +25,8 @@ import tensorflow as tf
 from utils.metrics import perplexity
 from utils.plotting import LivePlot
 
+PPL_LABELS = {"train_ppl": "training perplexity", "valid_ppl": "validation perplexity"}
+
 
 @dataclass
 class History:
@@ -26,92 +35,132 @@ class History:
     epoch: list[int] = field(default_factory=list)
     train_ppl: list[float] = field(default_factory=list)
     valid_ppl: list[float] = field(default_factory=list)
-    grad_norm: list[float] = field(default_factory=list)
+    grad_norm: list[float] = field(default_factory=list)  # mean per epoch, before clipping
     step_grad_norms: list[float] = field(default_factory=list)  # one per update, before clipping
-    seconds: list[float] = field(default_factory=list)
-    tokens: int = 0
+    seconds: list[float] = field(default_factory=list)  # since the start of training, at each epoch's end
+    tokens: int = 0  # scored training tokens processed
 
     @property
     def tokens_per_second(self) -> float:
         return self.tokens / self.seconds[-1] if self.seconds else float("nan")
 
 
-def sequence_loss(logits: tf.Tensor, targets: tf.Tensor) -> tf.Tensor:
-    """Mean cross-entropy over every token of a ``(batch, steps, vocab)`` prediction."""
-    losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.cast(targets, tf.int32), logits=logits)
-    return tf.reduce_mean(losses)
+def token_losses(logits, targets) -> tf.Tensor:
+    """Cross-entropy of every token: ``(batch, steps)`` from ``(batch, steps, vocab)`` logits."""
+    return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.cast(targets, tf.int32), logits=logits)
+
+
+def masked_loss(logits, targets, mask=None) -> tuple[tf.Tensor, tf.Tensor]:
+    """``(sum of the token losses where mask is 1, number of such tokens)``."""
+    losses = token_losses(logits, targets)
+    if mask is None:
+        return tf.reduce_sum(losses), tf.cast(tf.size(losses), tf.float32)
+    mask = tf.cast(mask, losses.dtype)
+    return tf.reduce_sum(losses * mask), tf.reduce_sum(mask)
+
+
+def sequence_loss(logits, targets, mask=None) -> tf.Tensor:
+    """Mean cross-entropy per real token of a ``(batch, steps, vocab)`` prediction."""
+    total, count = masked_loss(logits, targets, mask)
+    return total / count
+
+
+def _unpack(batch):
+    if len(batch) == 3:
+        return batch
+    X, Y = batch
+    return X, Y, tf.ones_like(Y, tf.float32)
 
 
 class Trainer:
     """Train a from-scratch sequence model with a compiled step and global-norm clipping.
 
-    ``clip_norm=None`` turns clipping off. With ``carry_state=True`` (for sequential
-    batches) the hidden state flows from one batch to the next, with its gradient stopped
-    at the batch boundary: truncated backpropagation through time.
+    ``clip_norm=None`` turns clipping off. With ``carry_state=True`` (for sequential batches)
+    the hidden state flows from one batch to the next, with its gradient stopped at the batch
+    boundary: truncated backpropagation through time (chapter 07).
 
-    Subclasses can change how the logits are computed (``forward``) and what the gradient is
-    taken of (``objective``); chapter 07 does both. ``input_signature`` (a list of three
-    ``tf.TensorSpec`` for X, Y and the state) lets one trace serve windows of any length.
+    ``variable_length=True`` compiles the step once for windows of any length (the time
+    dimension is left unknown, so the scan runs as a ``tf.while_loop``); chapter 07 needs it
+    for windows of random length. Subclasses can change how the logits are computed
+    (``forward``) and what the gradient is taken of (``objective``).
     """
 
     def __init__(self, model, optimizer=None, learning_rate: float = 1.0, clip_norm: float | None = 1.0,
-                 input_signature=None):
+                 variable_length: bool = False):
         self.model = model
         self.optimizer = optimizer or keras.optimizers.SGD(learning_rate)
         self.clip_norm = clip_norm
         self.history = History()
-        self._train_step = tf.function(self._step, input_signature=input_signature)
-        self._eval_step = tf.function(self._evaluate_batch, input_signature=input_signature)
+        signature = None
+        if variable_length:
+            tokens = tf.TensorSpec((None, None), tf.int32)
+            state = tf.nest.map_structure(lambda s: tf.TensorSpec((None, *s.shape[1:]), s.dtype),
+                                          model.begin_state(1))
+            signature = [tokens, tokens, tf.TensorSpec((None, None), tf.float32), state]
+        self._train_step = tf.function(self._step, input_signature=signature)
+        self._eval_step = tf.function(self._evaluate_batch, input_signature=signature)
+        self._zero_states = {}
 
-    def forward(self, X, state):
+    def forward(self, X, state, training: bool):
         """Logits and last state for a batch; by default the model's own call."""
-        return self.model(X, state)
+        return self.model(X, state, training=training)
 
-    def objective(self, loss, Y):
-        """What the gradient is taken of; by default the mean token loss that is reported."""
-        return loss
+    def objective(self, loss_sum, count):
+        """What the gradient is taken of; by default the mean loss per real token."""
+        return loss_sum / count
 
-    def _step(self, X, Y, state):
+    def _step(self, X, Y, mask, state):
         variables = self.model.trainable_variables
         with tf.GradientTape() as tape:
-            logits, state = self.forward(X, state)
-            loss = sequence_loss(logits, Y)
-            objective = self.objective(loss, Y)
+            logits, state = self.forward(X, state, True)
+            loss_sum, count = masked_loss(logits, Y, mask)
+            objective = self.objective(loss_sum, count)
         grads = tape.gradient(objective, variables)
         norm = tf.linalg.global_norm(grads)
         if self.clip_norm is not None:
             grads, _ = tf.clip_by_global_norm(grads, self.clip_norm, use_norm=norm)
         self.optimizer.apply_gradients(zip(grads, variables))
-        return loss, state, norm
+        return loss_sum, count, state, norm
 
-    def _evaluate_batch(self, X, Y, state):
-        logits, state = self.forward(X, state)
-        return sequence_loss(logits, Y), state
+    def _evaluate_batch(self, X, Y, mask, state):
+        logits, state = self.forward(X, state, False)
+        loss_sum, count = masked_loss(logits, Y, mask)
+        return loss_sum, count, state
+
+    def _zero_state(self, batch_size: int):
+        if batch_size not in self._zero_states:
+            self._zero_states[batch_size] = self.model.begin_state(batch_size)
+        return self._zero_states[batch_size]
 
     def _run(self, data, step, carry_state: bool):
-        total, count, norms, state = 0.0, 0, [], None
-        for X, Y in data:
+        total, count, norms, state = tf.constant(0.0), tf.constant(0.0), [], None
+        for batch in data:
+            X, Y, mask = _unpack(batch)
             if state is None or not carry_state:
-                state = self.model.begin_state(tf.shape(X)[0])
-            out = step(X, Y, state)
-            loss, state = out[0], tf.nest.map_structure(tf.stop_gradient, out[1])
-            if len(out) > 2:
-                norms.append(float(out[2]))
-            total, count = total + float(loss) * int(tf.size(Y)), count + int(tf.size(Y))
+                state = self._zero_state(int(X.shape[0]))
+            out = step(X, Y, tf.cast(mask, tf.float32), state)
+            total, count, state = total + out[0], count + out[1], out[2]
+            if len(out) > 3:
+                norms.append(out[3])
+        count = float(count)
         if count == 0:
-            raise ValueError("the dataset yielded no batches")
-        return total / count, count, norms
+            raise ValueError("the dataset yielded no batches (or only padding)")
+        return float(total) / count, int(count), tf.stack(norms).numpy().tolist() if norms else []
 
-    def evaluate(self, data, carry_state: bool = False) -> float:
-        """Perplexity of the model on ``data``."""
+    def evaluate(self, data, carry_state: bool = True) -> float:
+        """Perplexity on ``data``; with ``carry_state`` the state flows from batch to batch."""
         return perplexity(self._run(data, self._eval_step, carry_state)[0])
 
     def fit(self, train_data, epochs: int, valid_data=None, carry_state: bool = False,
-            time_budget: float | None = None, plot: bool | LivePlot = True) -> History:
-        """Train for ``epochs`` (or until ``time_budget`` seconds have passed) and return the history."""
+            valid_carry_state: bool = True, time_budget: float | None = None,
+            plot: bool | LivePlot = True) -> History:
+        """Train for ``epochs`` (or until ``time_budget`` seconds have passed) and return the history.
+
+        ``carry_state`` applies to the training batches, ``valid_carry_state`` to validation.
+        """
         live = plot if isinstance(plot, LivePlot) else None
         if plot is True:
-            live = LivePlot(("train_ppl", "valid_ppl"), expected=epochs)
+            live = LivePlot(("train_ppl", "valid_ppl"), expected=epochs, labels=PPL_LABELS, ylabel="perplexity")
         start = time.perf_counter() - (self.history.seconds[-1] if self.history.seconds else 0.0)
         first_epoch = len(self.history.epoch) + 1
         for epoch in range(first_epoch, first_epoch + epochs):
@@ -123,7 +172,7 @@ class Trainer:
             h.step_grad_norms += norms
             h.tokens += tokens
             if valid_data is not None:
-                h.valid_ppl.append(self.evaluate(valid_data, carry_state))
+                h.valid_ppl.append(self.evaluate(valid_data, valid_carry_state))
             h.seconds.append(time.perf_counter() - start)
             if live is not None:
                 values = {"train_ppl": h.train_ppl[-1]}
@@ -151,7 +200,7 @@ class PerplexityPlot(keras.callbacks.Callback):
         self.valid_ppl: list[float] = []
 
     def on_train_begin(self, logs=None):
-        self.live = LivePlot(("train_ppl", "valid_ppl"), expected=self.epochs)
+        self.live = LivePlot(("train_ppl", "valid_ppl"), expected=self.epochs, labels=PPL_LABELS, ylabel="perplexity")
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
