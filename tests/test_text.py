@@ -41,7 +41,7 @@ def test_vocab_without_pad_keeps_unk_first_and_says_so_when_asked_for_pad():
     vocab = text.Vocab(list("ab"), reserved_tokens=["<eos>"])
     assert vocab.idx_to_token[:2] == ["<unk>", "<eos>"] and vocab.unk == 0
     with pytest.raises(KeyError, match="reserved_tokens"):
-        vocab.pad
+        _ = vocab.pad
 
 
 def test_vocab_ties_do_not_depend_on_corpus_order():
