@@ -15,12 +15,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from utils.course import colab_url, setup_cell_source  # noqa: E402
+from utils.course import CHECK_CELL_METADATA, CHECK_CELL_TITLE, colab_url, setup_cell_source  # noqa: E402
 
 MAX_BYTES = 3_000_000  # a chapter with a few plots is well under this
 NAME_PATTERN = re.compile(r"^(\d\d|A\d)_[a-z0-9_]+\.ipynb$")
 # Paths that would leak the author's machine into a stored output.
 LOCAL_PATH = re.compile(r"(/home/\w|/Users/\w|/root/|/work/|/tmp/|[A-Z]:\\\\Users|site-packages)")
+# Calls that check a number quoted in the text: they belong in collapsed check cells.
+CHECK_CALL = re.compile(r"\b(check_claim|leaderboard\.enter)\(")
+# A check on a duration or a speed fails on a busy machine; budgets belong to the benchmark.
+TIMED_CLAIM = re.compile(r"check_claim\([^)]*(seconds|tokens/s|per second|throughput|speed)[^)]*\)", re.I | re.S)
 
 
 def source(cell) -> str:
@@ -64,6 +68,16 @@ def problems(path: Path) -> list[str]:
     elif counts != list(range(1, len(code) + 1)):
         found.append(f"execution counts are {counts[:6]}..., not 1..{len(code)}: re-run top to bottom")
     for i, cell in enumerate(code, 1):
+        text = source(cell)
+        if CHECK_CALL.search(text):
+            if not text.startswith(CHECK_CELL_TITLE + "\n"):
+                found.append(f"code cell {i} checks claims but does not start with {CHECK_CELL_TITLE!r} "
+                             "(run ci/sync_notebooks.py)")
+            metadata = cell.get("metadata", {})
+            if any(metadata.get(k) != v for k, v in CHECK_CELL_METADATA.items()):
+                found.append(f"code cell {i} checks claims but is not collapsed (run ci/sync_notebooks.py)")
+        if TIMED_CLAIM.search(text):
+            found.append(f"code cell {i} checks a time or a speed: print it, and leave budgets to the benchmark")
         for output in cell.get("outputs", []):
             if output.get("output_type") == "error":
                 found.append(f"code cell {i} stores an error ({output.get('ename')})")

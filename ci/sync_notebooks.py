@@ -1,9 +1,11 @@
-"""Write every chapter's Colab badge and setup cell from ``utils/course.py``.
+"""Write every chapter's Colab badge, setup cell and check-cell format from ``utils/course.py``.
 
-Usage: python ci/sync_notebooks.py   (after changing REPO_URL, or when adding a chapter)
+Usage: python ci/sync_notebooks.py [NOTEBOOK ...]   (after changing REPO_URL, or when adding a chapter)
 
 The badge goes right under the H1 title of the first cell; the setup cell is the first
-code cell (inserted after the first Markdown cell if the notebook has none yet).
+code cell (inserted after the first Markdown cell if the notebook has none yet). Every code
+cell that checks claims gets the check-cell title line and the metadata that collapses it.
+Outputs are left alone, so a synced notebook needs no re-execution.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from utils.course import colab_badge, setup_cell_source  # noqa: E402
+from check_notebooks import CHECK_CALL  # noqa: E402
+
+from utils.course import CHECK_CELL_METADATA, CHECK_CELL_TITLE, colab_badge, setup_cell_source  # noqa: E402
 
 BADGE = re.compile(r"\[!\[Open In Colab\]\([^)]*\)\]\([^)]*\)")
 
@@ -37,6 +41,13 @@ def sync(path: Path) -> bool:
         code[0].source = setup_cell_source()
     else:
         nb.cells.insert(1, nbformat.v4.new_code_cell(setup_cell_source()))
+    for cell in code:
+        if CHECK_CALL.search(cell.source):
+            if not cell.source.startswith(CHECK_CELL_TITLE + "\n"):
+                body = cell.source.split("\n", 1)[1] if cell.source.startswith("# @title") else cell.source
+                cell.source = CHECK_CELL_TITLE + "\n" + body
+            for key, value in CHECK_CELL_METADATA.items():
+                cell.metadata[key] = value
     changed = nbformat.writes(nb) != before
     if changed:
         nbformat.write(nb, path)
@@ -44,5 +55,5 @@ def sync(path: Path) -> bool:
 
 
 if __name__ == "__main__":
-    for nb_path in sorted((ROOT / "chapters").glob("*.ipynb")):
+    for nb_path in [Path(p) for p in sys.argv[1:]] or sorted((ROOT / "chapters").glob("*.ipynb")):
         print(f"{nb_path.name}: {'updated' if sync(nb_path) else 'in sync'}")

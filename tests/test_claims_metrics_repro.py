@@ -10,7 +10,7 @@ from utils.claims import ClaimError
 
 def test_claim_within_tolerance_passes_and_prints(capsys):
     check_claim("ppl", 6.04, claimed=6.0, tol=0.1)
-    assert "claim holds: ppl = 6.04" in capsys.readouterr().out
+    assert "✓ ppl = 6.04" in capsys.readouterr().out
 
 
 def test_claim_outside_tolerance_fails():

@@ -17,7 +17,7 @@ def board(tmp_path, monkeypatch):
 
 def test_enter_checks_against_the_stored_value(board, capsys):
     leaderboard.enter("03", "4-gram", 6.52)
-    assert "claim holds" in capsys.readouterr().out
+    assert "✓ leaderboard: 4-gram = 6.52" in capsys.readouterr().out
     with pytest.raises(ClaimError):
         leaderboard.enter("03", "4-gram", 6.7)
 

@@ -8,11 +8,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from utils.course import colab_badge, setup_cell_source
+from utils.course import CHECK_CELL_METADATA, CHECK_CELL_TITLE, colab_badge, setup_cell_source
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "ci"))
 import check_notebooks  # noqa: E402
+import sync_notebooks  # noqa: E402
 
 NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
 CLAIM = re.compile(r"check_claim\((.*?)\)\s*$", re.S | re.M)
@@ -108,3 +109,26 @@ def test_every_leaderboard_entry_is_entered_by_its_chapter():
             "".join(c["source"]) for c in json.loads(notebooks[0].read_text())["cells"] if c["cell_type"] == "code"
         )
         assert f'"{entry["model"]}"' in sources, f"{notebooks[0].name} never enters {entry['model']!r}"
+
+
+def test_hygiene_wants_claims_checked_in_collapsed_check_cells_and_sync_makes_them(fake_root, monkeypatch):
+    cells = good_cells("chapters/07_example.ipynb")
+    cells.insert(3, nbformat.v4.new_code_cell('utils.check_claim("ppl", ppl, claimed=6.09, tol=0.2)'))
+    path = make_notebook(fake_root, cells)
+    found = "\n".join(check_notebooks.problems(path))
+    assert "does not start with" in found and "not collapsed" in found
+    monkeypatch.setattr(sync_notebooks, "ROOT", fake_root)
+    assert sync_notebooks.sync(path)
+    nb = nbformat.read(path, as_version=4)
+    assert nb.cells[3].source.startswith(CHECK_CELL_TITLE + "\n") and nb.cells[3].source.endswith("tol=0.2)")
+    assert all(nb.cells[3].metadata[k] == v for k, v in CHECK_CELL_METADATA.items())
+    assert check_notebooks.problems(path) == []
+    assert not sync_notebooks.sync(path)  # a second sync changes nothing
+
+
+def test_hygiene_refuses_checks_on_times_and_speeds(fake_root):
+    cells = good_cells("chapters/07_example.ipynb")
+    cells.insert(3, nbformat.v4.new_code_cell(
+        CHECK_CELL_TITLE + '\nutils.check_claim("training seconds", seconds, at_most=90)', metadata=CHECK_CELL_METADATA))
+    found = check_notebooks.problems(make_notebook(fake_root, cells))
+    assert any("time or a speed" in p for p in found)

@@ -1,9 +1,12 @@
 """Check the numbers that a chapter's prose quotes (used by every chapter).
 
-A chapter that says "validation perplexity ≈ 6.0" prints the measured value and calls
-``check_claim`` right there; if a later change moves the result outside the stated
-tolerance, the cell raises and nbval fails in CI. A test (``tests/test_notebooks.py``)
-makes sure each claimed value also appears in the chapter's text.
+A chapter that says "validation perplexity 6.09" prints the measured value in a cell the
+reader sees, and checks it with ``check_claim`` in a collapsed *check cell* right after
+(``utils.course.CHECK_CELL_TITLE``); if a later change moves the result outside the stated
+tolerance, the cell raises and nbval fails in CI. The text quotes the measured value and the
+check states how far a re-run may stray from it (``claimed=6.09, tol=0.2``); ``at_most`` and
+``at_least`` are for claims that are bounds in the text too ("below 1e-5"). A test
+(``tests/test_notebooks.py``) makes sure each claimed value also appears in the chapter's text.
 """
 
 from __future__ import annotations
@@ -36,4 +39,4 @@ def check_claim(name: str, value: float, *, claimed: float | None = None, tol: f
               f"≤ {at_most}" if at_most is not None else None,
               f"≥ {at_least}" if at_least is not None else None]
     shown = f"{value:,.0f}" if float(value).is_integer() else f"{value:.4g}"
-    print(f"claim holds: {name} = {shown} (text says {', '.join(s for s in stated if s)})")
+    print(f"✓ {name} = {shown} (text: {', '.join(s for s in stated if s)})")

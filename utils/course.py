@@ -20,6 +20,13 @@ COLAB_CHECKOUT = "rnn-course"
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "chapters"
 
+#: The first line of every *check cell*: a code cell that checks the numbers quoted in the text
+#: (``utils.check_claim``, ``leaderboard.enter``). Check cells are collapsed for the reader
+#: (Colab shows this title, JupyterLab a bar) and executed by CI like any other cell.
+CHECK_CELL_TITLE = "# @title Check the numbers quoted in the text"
+#: The cell metadata that collapses a check cell in JupyterLab and in Colab.
+CHECK_CELL_METADATA = {"cellView": "form", "jupyter": {"source_hidden": True}}
+
 
 def colab_url(notebook_path: str) -> str:
     """The address that opens ``notebook_path`` (relative to the repo root) in Colab."""

@@ -49,7 +49,9 @@ class LanguageModel(tf.Module):
 
     def __call__(self, X, state, training: bool = False):
         outputs, state = self.hidden_states(X, state, training)
-        return outputs @ self.W_hq + self.b_q, state
+        # tensordot multiplies one (batch * steps, h) matrix; `outputs @ W_hq` would broadcast a
+        # batched product, which is several times slower to differentiate.
+        return tf.tensordot(outputs, self.W_hq, axes=1) + self.b_q, state
 
     @property
     def num_parameters(self) -> int:

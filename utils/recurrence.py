@@ -43,11 +43,15 @@ def scan(cell, inputs, state, mask=None, reverse: bool = False, unroll: bool | N
     if unroll:
         if steps is None:
             raise ValueError("unroll=True needs a number of steps known when tracing")
-        order = range(steps - 1, -1, -1) if reverse else range(steps)
+        # unstack, not inputs[:, t]: the gradient of one unstack is one stack, while the gradient
+        # of each slice would be a tensor as large as the whole sequence.
+        # Time-major slices are contiguous in memory, which makes both directions cheaper.
+        xs = tf.unstack(tf.transpose(inputs, (1, 0, 2)))
+        keeps = [None] * steps if mask is None else tf.unstack(tf.transpose(mask))
         outputs = [None] * steps
-        for t in order:
-            outputs[t], state = _masked_step(cell, inputs[:, t], state, None if mask is None else mask[:, t])
-        return tf.stack(outputs, axis=1), state
+        for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
+            outputs[t], state = _masked_step(cell, xs[t], state, keeps[t])
+        return tf.transpose(tf.stack(outputs), (1, 0, 2)), state
     return _while_scan(cell, inputs, state, mask, reverse)
 
 

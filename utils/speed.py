@@ -1,0 +1,78 @@
+"""Measuring how fast models train (appendix A1; ``make benchmark`` prints the same numbers).
+
+``training_throughput`` times the training step of a character language model in three
+forms on one random batch: the course's from-scratch model under ``tf.function``, the same
+step run eagerly, and the same architecture built from Keras' layers, trained by an
+identical compiled step (so only the model differs). Tokens per second are the best of a
+few repeats, which is the least disturbed by other work on a busy machine.
+"""
+
+from __future__ import annotations
+
+import time
+
+import keras
+import tensorflow as tf
+
+from utils.models import LanguageModel
+from utils.training import masked_loss
+
+KERAS_LAYERS = {"rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru": keras.layers.GRU}
+
+
+def keras_language_model(vocab_size: int, num_hiddens: int, cell: str = "rnn", num_layers: int = 1,
+                         steps: int | None = None) -> keras.Model:
+    """One-hot tokens → ``num_layers`` Keras recurrent layers → ``Dense``: ``LanguageModel``'s twin."""
+    tokens = keras.Input((steps,), dtype="int32")
+    x = keras.layers.Lambda(lambda t: keras.ops.one_hot(t, vocab_size))(tokens)
+    for _ in range(num_layers):
+        x = KERAS_LAYERS[cell](num_hiddens, return_sequences=True)(x)
+    return keras.Model(tokens, keras.layers.Dense(vocab_size)(x))
+
+
+def _step_function(forward, variables, optimizer):
+    def step(X, Y):
+        with tf.GradientTape() as tape:
+            total, count = masked_loss(forward(X), Y)
+            loss = total / count
+        grads = tape.gradient(loss, variables)
+        optimizer.apply_gradients(zip(grads, variables))
+        return loss
+
+    return step
+
+
+def time_steps(step, X, Y, repeats: int = 3, steps: int = 10) -> float:
+    """Tokens per second of ``step(X, Y)``: the best of ``repeats`` runs of ``steps`` calls."""
+    float(step(X, Y))  # trace and warm up
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(steps):
+            loss = step(X, Y)
+        float(loss)  # wait for the last step to finish
+        best = min(best, time.perf_counter() - start)
+    return int(tf.size(X)) * steps / best
+
+
+def training_throughput(cell: str, num_hiddens: int, batch_size: int, num_steps: int = 32,
+                        vocab_size: int = 28, repeats: int = 3, steps: int = 10,
+                        eager_steps: int | None = None) -> dict:
+    """Tokens per second for ``{"compiled", "eager", "keras"}`` and the ratios the course quotes."""
+    X = tf.random.stateless_uniform((batch_size, num_steps), [0, 1], 0, vocab_size, tf.int32)
+    Y = tf.random.stateless_uniform((batch_size, num_steps), [0, 2], 0, vocab_size, tf.int32)
+    scratch = LanguageModel(vocab_size, num_hiddens, cell=cell)
+    state = scratch.begin_state(batch_size)
+    scratch_step = _step_function(lambda X: scratch(X, state, training=True)[0], scratch.trainable_variables,
+                                  keras.optimizers.Adam(1e-3))
+    twin = keras_language_model(vocab_size, num_hiddens, cell, steps=num_steps)
+    keras_step = _step_function(lambda X: twin(X, training=True), twin.trainable_variables,
+                                keras.optimizers.Adam(1e-3))
+    result = {
+        "compiled": time_steps(tf.function(scratch_step), X, Y, repeats, steps),
+        "eager": time_steps(scratch_step, X, Y, 1, eager_steps or max(1, steps // 3)),
+        "keras": time_steps(tf.function(keras_step), X, Y, repeats, steps),
+    }
+    result["compiled / keras"] = result["compiled"] / result["keras"]
+    result["compiled / eager"] = result["compiled"] / result["eager"]
+    return result
