@@ -128,7 +128,7 @@ def test_hygiene_wants_claims_checked_in_collapsed_check_cells_and_sync_makes_th
 
 def test_hygiene_refuses_checks_on_times_and_speeds(fake_root):
     cells = good_cells("chapters/07_example.ipynb")
-    cells.insert(3, nbformat.v4.new_code_cell(
-        CHECK_CELL_TITLE + '\nutils.check_claim("training seconds", seconds, at_most=90)', metadata=CHECK_CELL_METADATA))
+    timed = CHECK_CELL_TITLE + '\nutils.check_claim("training seconds", seconds, at_most=90)'
+    cells.insert(3, nbformat.v4.new_code_cell(timed, metadata=CHECK_CELL_METADATA))
     found = check_notebooks.problems(make_notebook(fake_root, cells))
     assert any("time or a speed" in p for p in found)
