@@ -3,6 +3,11 @@
 With ``seed_everything`` and the same CPU, library versions and thread counts, training
 runs are bitwise reproducible. On a GPU, cuDNN kernels may still differ in the last bits
 between runs and certainly differ from the CPU, so GPU results are close, not identical.
+
+Python randomises string hashing per process (``PYTHONHASHSEED``), which changes the
+iteration order of sets of strings from one run to the next. That variable is read once,
+when the interpreter starts, so setting it from a running notebook would change nothing;
+instead the course never lets a result depend on the order of a set (it sorts first).
 """
 
 from __future__ import annotations
@@ -19,7 +24,6 @@ def seed_everything(seed: int = 0, deterministic: bool = True) -> None:
     import keras
     import tensorflow as tf
 
-    os.environ["PYTHONHASHSEED"] = str(seed)
     random.seed(seed)
     np.random.seed(seed)
     tf.random.set_seed(seed)
