@@ -1,12 +1,13 @@
 """Download, verify and cache the course's data sets (taught in chapter 00).
 
-Every data set is listed in ``datasets/registry.toml`` with its original URL and hashes.
+Every data set is listed in ``datasets/registry.toml`` with its download address (a public
+copy; the registry credits the original publisher) and hashes.
 ``download(name)`` returns the path of a verified local copy:
 
 1. a cached copy (in ``datasets/cache/`` or ``$RNN_COURSE_CACHE``) is re-verified and used;
 2. otherwise, if ``$RNN_COURSE_MIRROR`` names a directory laid out like the cache, the
    file comes from there and the network is not touched;
-3. otherwise the file is downloaded from its original URL.
+3. otherwise the file is downloaded from its address in the registry.
 
 Whatever the source, a file is checked against its hash before it lands in the cache,
 and it lands atomically: a failed or interrupted transfer leaves nothing behind.

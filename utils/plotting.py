@@ -67,14 +67,15 @@ class LivePlot:
     Call ``update(x, name=value, ...)`` after each epoch and ``close()`` at the end.
     ``expected`` (the number of updates planned) lets headless mode print about
     ``text_lines`` evenly spaced lines rather than one per update. ``labels`` gives the
-    legend a readable name for each metric, ``ylabel`` names the vertical axis.
+    legend a readable name for each metric, ``ylabel`` names the vertical axis and ``title``
+    says what to look at.
     """
 
     def __init__(self, metrics=("train_ppl", "valid_ppl"), xlabel: str = "epoch", expected: int | None = None,
                  text_lines: int = 5, logy: bool = False, min_redraw_seconds: float = 0.5,
-                 labels: dict | None = None, ylabel: str = ""):
+                 labels: dict | None = None, ylabel: str = "", title: str = ""):
         self.metrics = tuple(metrics)
-        self.xlabel, self.ylabel = xlabel, ylabel
+        self.xlabel, self.ylabel, self.title = xlabel, ylabel, title
         self.labels = dict(labels or {})
         self.logy = logy
         self.values: dict[str, list] = {m: [] for m in self.metrics}
@@ -114,6 +115,8 @@ class LivePlot:
                 ax.plot(self.xs[m], self.values[m], label=self.labels.get(m, m))
         ax.set_xlabel(self.xlabel)
         ax.set_ylabel(self.ylabel)
+        if self.title:
+            ax.set_title(self.title)
         if self.logy:
             ax.set_yscale("log")
         ax.legend()

@@ -127,6 +127,11 @@ class Trainer:
         loss_sum, count = masked_loss(logits, Y, mask)
         return loss_sum, count, state
 
+    def train_step(self, X, Y, mask=None, state=None):
+        """One compiled update on one batch: ``(loss sum, token count, last state, gradient norm)``."""
+        mask = tf.ones_like(Y, tf.float32) if mask is None else tf.cast(mask, tf.float32)
+        return self._train_step(X, Y, mask, self._zero_state(int(X.shape[0])) if state is None else state)
+
     def _zero_state(self, batch_size: int):
         if batch_size not in self._zero_states:
             self._zero_states[batch_size] = self.model.begin_state(batch_size)
@@ -153,14 +158,16 @@ class Trainer:
 
     def fit(self, train_data, epochs: int, valid_data=None, carry_state: bool = False,
             valid_carry_state: bool = True, time_budget: float | None = None,
-            plot: bool | LivePlot = True) -> History:
+            plot: bool | LivePlot = True, title: str = "") -> History:
         """Train for ``epochs`` (or until ``time_budget`` seconds have passed) and return the history.
 
         ``carry_state`` applies to the training batches, ``valid_carry_state`` to validation.
+        ``title`` titles the live plot.
         """
         live = plot if isinstance(plot, LivePlot) else None
         if plot is True:
-            live = LivePlot(("train_ppl", "valid_ppl"), expected=epochs, labels=PPL_LABELS, ylabel="perplexity")
+            live = LivePlot(("train_ppl", "valid_ppl"), expected=epochs, labels=PPL_LABELS, ylabel="perplexity",
+                            title=title)
         start = time.perf_counter() - (self.history.seconds[-1] if self.history.seconds else 0.0)
         first_epoch = len(self.history.epoch) + 1
         for epoch in range(first_epoch, first_epoch + epochs):
@@ -190,17 +197,20 @@ class PerplexityPlot(keras.callbacks.Callback):
     """Report train and validation perplexity of ``model.fit`` on a :class:`LivePlot`.
 
     It assumes the model's loss is the mean token cross-entropy, so perplexity is
-    ``exp(loss)``. The values are also kept in ``self.train_ppl`` and ``self.valid_ppl``.
+    ``exp(loss)``. The values are also kept in ``self.train_ppl`` and ``self.valid_ppl``; with
+    ``fit(..., validation_freq=k)`` validation runs every k epochs, listed in ``self.valid_epochs``.
     """
 
-    def __init__(self, epochs: int | None = None):
+    def __init__(self, epochs: int | None = None, title: str = ""):
         super().__init__()
-        self.epochs = epochs
+        self.epochs, self.title = epochs, title
         self.train_ppl: list[float] = []
         self.valid_ppl: list[float] = []
+        self.valid_epochs: list[int] = []
 
     def on_train_begin(self, logs=None):
-        self.live = LivePlot(("train_ppl", "valid_ppl"), expected=self.epochs, labels=PPL_LABELS, ylabel="perplexity")
+        self.live = LivePlot(("train_ppl", "valid_ppl"), expected=self.epochs, labels=PPL_LABELS, ylabel="perplexity",
+                             title=self.title)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -209,6 +219,7 @@ class PerplexityPlot(keras.callbacks.Callback):
         if "val_loss" in logs:
             values["valid_ppl"] = perplexity(logs["val_loss"])
             self.valid_ppl.append(values["valid_ppl"])
+            self.valid_epochs.append(epoch + 1)
         self.live.update(epoch + 1, **values)
 
     def on_train_end(self, logs=None):
