@@ -266,3 +266,17 @@ def test_history_keeps_every_step_gradient_norm():
     history = training.Trainer(TinyRNN(4)).fit(data, epochs=2, plot=False)
     assert len(history.step_grad_norms) == 2 * batching.num_batches(data)
     assert math.isclose(history.grad_norm[0], np.mean(history.step_grad_norms[:16]), rel_tol=1e-6)
+
+
+def test_fit_language_model_follows_its_recipe_and_refuses_unknown_optimisers():
+    corpus = [i % 5 + 1 for i in range(600)]
+    recipe = training.Recipe(epochs=2, batch_size=4, num_steps=5, optimizer="adam", learning_rate=0.01,
+                             cosine_decay=True)
+    trainer = training.fit_language_model(LanguageModel(6, 8), recipe, corpus, corpus[:200], plot=False)
+    assert len(trainer.history.valid_ppl) == 2 and trainer.history.valid_ppl[-1] < trainer.history.valid_ppl[0]
+    assert isinstance(trainer.optimizer, keras.optimizers.Adam)
+    assert recipe.settings()["learning_rate"] == 0.01
+    again = training.fit_language_model(LanguageModel(6, 8), recipe, corpus, corpus[:200], plot=False)
+    assert again.history.valid_ppl == trainer.history.valid_ppl  # the recipe fixes the run
+    with pytest.raises(ValueError, match="optimizer"):
+        training.fit_language_model(LanguageModel(6, 8), training.Recipe(1, optimizer="rmsprop"), corpus, corpus)

@@ -11,17 +11,22 @@ by their number. Losses and token counts are added up on the device and read onc
 so the Python loop never waits for a step to finish. Evaluation has its own settings, so a
 model trained on random windows is still scored under the leaderboard's protocol.
 
+``Recipe`` and ``fit_language_model`` pack chapter 05's way of training a character language
+model (random batches, an optimiser, the trainer, the leaderboard's validation rows), so that
+later chapters can repeat a run exactly, or retrain a cached model (``utils.cache``).
+
 ``PerplexityPlot`` and ``TimeBudget`` give ``model.fit`` the same reporting and time limit.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import keras
 import tensorflow as tf
 
+from utils.batching import num_batches, random_batches, validation_rows
 from utils.metrics import perplexity
 from utils.plotting import LivePlot
 
@@ -191,6 +196,41 @@ class Trainer:
         if live is not None:
             live.close()
         return self.history
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How a character language model is trained: chapter 05's recipe and its Part III variants.
+
+    ``optimizer`` is ``"sgd"`` or ``"adam"``; with ``cosine_decay`` the learning rate falls from
+    ``learning_rate`` to 0 along a cosine over all updates. ``seed`` fixes the order of the batches.
+    """
+
+    epochs: int
+    batch_size: int = 32
+    num_steps: int = 32
+    optimizer: str = "sgd"
+    learning_rate: float = 1.0
+    cosine_decay: bool = False
+    clip_norm: float | None = 1.0
+    seed: int = 0
+
+    def settings(self) -> dict:
+        return asdict(self)
+
+
+def fit_language_model(model, recipe: Recipe, train_ids, valid_ids, plot: bool = True, title: str = "") -> Trainer:
+    """Train ``model`` by ``recipe`` on random batches of ``train_ids``, validating on the leaderboard's rows."""
+    if recipe.optimizer not in ("sgd", "adam"):
+        raise ValueError(f"optimizer must be 'sgd' or 'adam', not {recipe.optimizer!r}")
+    train_data = random_batches(train_ids, recipe.batch_size, recipe.num_steps, seed=recipe.seed)
+    learning_rate = recipe.learning_rate
+    if recipe.cosine_decay:
+        learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, recipe.epochs * num_batches(train_data))
+    optimizer = (keras.optimizers.SGD if recipe.optimizer == "sgd" else keras.optimizers.Adam)(learning_rate)
+    trainer = Trainer(model, optimizer=optimizer, clip_norm=recipe.clip_norm)
+    trainer.fit(train_data, recipe.epochs, valid_data=validation_rows(valid_ids), plot=plot, title=title)
+    return trainer
 
 
 class PerplexityPlot(keras.callbacks.Callback):
