@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 NB_ENV := RNN_COURSE_HEADLESS=1 TF_CPP_MIN_LOG_LEVEL=3 MPLBACKEND=module://matplotlib_inline.backend_inline
 NBVAL := --nbval-lax --nbval-current-env --nbval-sanitize-with ci/nbval_sanitize.cfg --nbval-cell-timeout=600
 
-.PHONY: setup lab test lint unit notebooks execute benchmark clean
+.PHONY: setup lab test lint unit notebooks execute benchmark benchmark-quick clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=python3.11)")'
@@ -22,7 +22,7 @@ setup: $(STAMP)  ## create .venv with the pinned requirements and utils (editabl
 lab: setup  ## open JupyterLab on the chapters
 	$(BIN)/jupyter lab chapters/
 
-test: lint unit notebooks  ## everything CI checks
+test: lint unit notebooks benchmark-quick  ## everything CI checks
 
 lint: setup
 	$(BIN)/ruff check .
@@ -36,8 +36,11 @@ notebooks: setup  ## execute every chapter under nbval
 execute: setup  ## re-execute notebooks in place: make execute [NB=chapters/00_preface.ipynb]
 	$(NB_ENV) $(BIN)/python ci/execute.py $(or $(NB),chapters)
 
-benchmark: setup  ## time every notebook (and the chapters' throughput tables) and print a table
-	$(NB_ENV) $(BIN)/python ci/benchmark.py
+benchmark: setup  ## run every notebook against its budget, then the speed tables: make benchmark [README=1]
+	$(NB_ENV) $(BIN)/python ci/benchmark.py $(if $(README),--readme)
+
+benchmark-quick: setup  ## budgets from the last `make notebooks`, and quick speed tables (under a minute)
+	$(NB_ENV) $(BIN)/python ci/benchmark.py --quick
 
 clean:
 	rm -rf $(VENV) datasets/cache

@@ -3,7 +3,7 @@
 ==============  ==========================================================  =======
 module          concern                                                     chapter
 ==============  ==========================================================  =======
-``course``      the repository URL, Colab badge and setup cell              00
+``course``      the repository URL, Colab badge, setup cell, check cells    00
 ``data``        download, verify, cache and extract the data sets           00
 ``repro``       seeding and the environment report                          00
 ``plotting``    the course's plot style and the live training plot          00
@@ -11,11 +11,15 @@ module          concern                                                     chap
 ``text``        preprocessing, tokenisation, ``Vocab``, the standard split  02
 ``metrics``     perplexity, MAE, MSE                                        01, 03
 ``series``      ridership data, date split, lagged windows, baselines       01, 06
-``batching``    random and sequential minibatches as ``tf.data``            03
+``batching``    minibatches of a token stream; the validation rows          03
 ``leaderboard`` the running leaderboard of language models                 03
-``models``      the from-scratch RNN language model                         05
-``training``    the compiled trainer and Keras callbacks                    05, 06
-``decoding``    greedy and sampled generation                               05, 08
+``cells``       recurrent cells: RNN, LSTM, GRU                             05, 09, 10
+``recurrence``  a cell over time: scan, masks, reversal, stacks             05, 12, 13
+``models``      the from-scratch language model                             05
+``training``    the compiled trainer, recipes, Keras callbacks              05, 06
+``decoding``    greedy, sampled and batched generation                      05, 08
+``cache``       trained models kept between chapters                        09
+``speed``       training throughput: compiled, eager, Keras                 06, A1
 ==============  ==========================================================  =======
 """
 
