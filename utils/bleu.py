@@ -1,0 +1,68 @@
+"""BLEU, from its definition (Papineni et al., 2002), taught in chapter 17 and used in 18-20.
+
+A translation is scored against one or more references by its *clipped n-gram precisions*
+for n = 1..4: each n-gram of the candidate counts at most as often as it occurs in the
+reference where it occurs most. Counts are summed over the whole test set (corpus BLEU),
+the four precisions are combined by a geometric mean, and a *brevity penalty* punishes a
+candidate text shorter than its references:
+
+    BLEU = BP * exp(sum_n log(p_n) / 4),   BP = min(1, exp(1 - r / c)),
+
+with c the total candidate length and r the total length of the references closest in
+length to each candidate. Scores are reported on a 0-100 scale, as sacrebleu does.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+
+
+def ngram_counts(tokens: Sequence[str], n: int) -> Counter:
+    """How often each n-gram (a tuple of ``n`` tokens) occurs in ``tokens``."""
+    return Counter(tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+
+
+def clipped_matches(candidate: Sequence[str], references: Sequence[Sequence[str]], n: int) -> tuple[int, int]:
+    """``(matches, total)``: n-grams of the candidate, each counted at most as often as in any one reference."""
+    counts = ngram_counts(candidate, n)
+    most = Counter()
+    for reference in references:
+        most |= ngram_counts(reference, n)  # elementwise maximum over the references
+    return sum(min(c, most[g]) for g, c in counts.items()), max(len(candidate) - n + 1, 0)
+
+
+def closest_length(candidate: Sequence[str], references: Sequence[Sequence[str]]) -> int:
+    """The length of the reference closest in length to the candidate (the shorter one on a tie)."""
+    return min((abs(len(r) - len(candidate)), len(r)) for r in references)[1]
+
+
+def corpus_bleu(candidates: Sequence[Sequence[str]], references: Sequence[Sequence[Sequence[str]]],
+                max_n: int = 4) -> dict:
+    """Corpus BLEU of tokenised ``candidates``, each with a list of tokenised references.
+
+    Returns ``{"bleu", "precisions", "brevity_penalty", "candidate_length", "reference_length"}``;
+    ``bleu`` and the precisions are percentages. A zero precision gives a BLEU of 0 (no smoothing).
+    """
+    if len(candidates) != len(references):
+        raise ValueError(f"{len(candidates)} candidates but {len(references)} lists of references")
+    if any(len(refs) == 0 for refs in references):
+        raise ValueError("every candidate needs at least one reference")
+    matches, totals = [0] * max_n, [0] * max_n
+    c = r = 0
+    for candidate, refs in zip(candidates, references):
+        c += len(candidate)
+        r += closest_length(candidate, refs)
+        for n in range(1, max_n + 1):
+            m, t = clipped_matches(candidate, refs, n)
+            matches[n - 1] += m
+            totals[n - 1] += t
+    precisions = [100.0 * m / t if t else 0.0 for m, t in zip(matches, totals)]
+    brevity = 1.0 if c > r else (math.exp(1 - r / c) if c else 0.0)
+    if min(matches) == 0:
+        bleu = 0.0
+    else:
+        bleu = 100.0 * brevity * math.exp(sum(math.log(m / t) for m, t in zip(matches, totals)) / max_n)
+    return {"bleu": bleu, "precisions": precisions, "brevity_penalty": brevity,
+            "candidate_length": c, "reference_length": r}
