@@ -6,10 +6,12 @@ Usage: python ci/benchmark.py [--quick] [--readme] [NOTEBOOK_OR_FOLDER ...]
 
 1. Notebook run times against their budgets. The full mode executes every notebook (without
    writing it back); the quick mode reads the times that the last nbval run recorded
-   (``build/notebook-times.json``, written by ``chapters/conftest.py``). Either way the
-   command fails with a clear message when a notebook exceeds its budget, when the median
-   notebook takes longer than ``MEDIAN_BUDGET`` seconds, or when all of them together take
-   longer than ``TOTAL_BUDGET``. ``--readme`` writes the table into README.md.
+   (``build/notebook-times.json``, written by ``chapters/conftest.py``). The full mode fails
+   with a clear message when a notebook exceeds its budget, when the median notebook takes
+   longer than ``MEDIAN_BUDGET`` seconds, or when all of them together take longer than
+   ``TOTAL_BUDGET``. The quick mode prints the same table and the same message but does not
+   fail: it runs inside `make test`, which must pass on a loaded machine too (the course has
+   no timed tests). ``--readme`` writes the table into README.md.
 2. Training throughput of the character language models (RNN, LSTM, GRU) at the chapter
    sizes: the course's from-scratch model compiled, the same step eagerly, and the Keras
    layers, with the ratios the course targets (compiled >= 1.0 x Keras, >= 3 x eager).
@@ -118,16 +120,19 @@ def throughput(quick: bool) -> None:
 
     print("\nTraining throughput, tokens per second (32 steps; the best of repeated runs):")
     print(f"| {'model':5s} | {'units':>5s} | {'batch':>5s} | {'compiled':>10s} | {'eager':>9s} | {'Keras':>10s} | "
-          f"{'compiled/Keras':>14s} | {'compiled/eager':>14s} |")
-    print(f"|{'-' * 7}|{'-' * 7}|{'-' * 7}|{'-' * 12}|{'-' * 11}|{'-' * 12}|{'-' * 16}|{'-' * 16}|")
+          f"{'Keras unrolled':>14s} | {'compiled/Keras':>14s} | {'compiled/unrolled':>17s} | {'compiled/eager':>14s} |")
+    print(f"|{'-' * 7}|{'-' * 7}|{'-' * 7}|{'-' * 12}|{'-' * 11}|{'-' * 12}|{'-' * 16}|{'-' * 16}|{'-' * 19}|"
+          f"{'-' * 16}|")
     sizes = [s for s in THROUGHPUT_SIZES if s[1] == 32] if quick else THROUGHPUT_SIZES
     for cell, units, batch in sizes:
         r = training_throughput(cell, units, batch, 32, repeats=2 if quick else 3, steps=3 if quick else 10,
                                 eager_steps=1 if quick else 3)
         print(f"| {cell:5s} | {units:5d} | {batch:5d} | {r['compiled']:10,.0f} | {r['eager']:9,.0f} | "
-              f"{r['keras']:10,.0f} | {r['compiled / keras']:14.2f} | {r['compiled / eager']:14.2f} |", flush=True)
+              f"{r['keras']:10,.0f} | {r['keras unrolled']:14,.0f} | {r['compiled / keras']:14.2f} | "
+              f"{r['compiled / keras unrolled']:17.2f} | {r['compiled / eager']:14.2f} |", flush=True)
     print("Targets: compiled/Keras >= 1.0 and compiled/eager >= 3 (at 256 units the matrix products dominate and "
-          "eager execution loses less).")
+          "eager execution loses less). The from-scratch scan unrolls 32 steps, so the unrolled Keras layer is the "
+          "like-for-like comparison.")
 
 
 def input_pipeline(quick: bool) -> None:
@@ -170,6 +175,10 @@ def main(argv: list[str]) -> int:
         print("\nBUDGETS EXCEEDED:\n  " + "\n  ".join(broken))
         print("Make the notebook faster (fewer epochs, smaller models, a cached model from an earlier chapter), "
               "or raise its budget in ci/benchmark.py if its issue allows more.")
+        if args.quick:
+            print("(quick mode reports budgets without failing: times from a busy machine are not a verdict; "
+                  "`make benchmark` on a quiet machine is)")
+            return 0
         return 1
     return 0
 

@@ -1,4 +1,4 @@
-"""Keep trained models between chapters (first used by chapter 09; Part IV reuses chapter 17's model).
+"""Keep trained models between chapters (chapter 05 stores its RNN for the chapters that compare with it).
 
 A chapter that trains a model another chapter needs saves it here, in the data cache
 (``datasets/cache/models/``, never committed). The file's name carries a fingerprint: a hash of

@@ -22,7 +22,8 @@ In a chapter::
 ``enter`` checks the measured value against the stored one and fails (like
 ``utils.check_claim``) when it drifts beyond the tolerance. To record a new or changed
 result, an author re-executes the chapter with ``RNN_COURSE_RECORD_LEADERBOARD=1``; the
-measured value is then written to the file instead of checked.
+measured value is then written to the file, and the run prints the same check line as any
+other, so its outputs can be committed as they are.
 """
 
 from __future__ import annotations
@@ -66,8 +67,7 @@ def enter(chapter: str, model: str, valid_ppl: float, tol: float = DEFAULT_TOLER
         entries.append({"chapter": chapter, "model": model, "params": params, "budget": budget,
                         "valid_ppl": round(float(valid_ppl), 2), "tol": tol})
         _save(entries)
-        print(f"recorded: chapter {chapter}, {model}: validation perplexity {valid_ppl:.2f}")
-        return
+        stored = entries[-1]  # a recording run then prints the same check line as any other run
     if stored is None:
         raise KeyError(
             f"the leaderboard has no entry for chapter {chapter!r}, model {model!r}; re-execute the chapter "

@@ -1,10 +1,13 @@
-"""Measuring how fast models train (appendix A1; ``make benchmark`` prints the same numbers).
+"""Measuring how fast models train (chapter 06; ``make benchmark`` prints the same numbers for every model).
 
-``training_throughput`` times the training step of a character language model in three
+``training_throughput`` times the training step of a character language model in four
 forms on one random batch: the course's from-scratch model under ``tf.function``, the same
-step run eagerly, and the same architecture built from Keras' layers, trained by an
-identical compiled step (so only the model differs). Tokens per second are the best of a
-few repeats, which is the least disturbed by other work on a busy machine.
+step run eagerly, and the same architecture built from Keras' layers, as Keras runs them by
+default (a loop over time) and unrolled, trained by an identical compiled step (so only the
+model differs). The from-scratch scan unrolls windows of up to ``UNROLL_LIMIT`` steps, so the
+unrolled Keras layer is its like-for-like rival; the default layer is what most code uses.
+Tokens per second are the best of a few repeats, which is the least disturbed by other work
+on a busy machine (the slow eager step runs once).
 """
 
 from __future__ import annotations
@@ -21,12 +24,15 @@ KERAS_LAYERS = {"rnn": keras.layers.SimpleRNN, "lstm": keras.layers.LSTM, "gru":
 
 
 def keras_language_model(vocab_size: int, num_hiddens: int, cell: str = "rnn", num_layers: int = 1,
-                         steps: int | None = None) -> keras.Model:
-    """One-hot tokens → ``num_layers`` Keras recurrent layers → ``Dense``: ``LanguageModel``'s twin."""
+                         steps: int | None = None, unroll: bool = False) -> keras.Model:
+    """One-hot tokens → ``num_layers`` Keras recurrent layers → ``Dense``: ``LanguageModel``'s twin.
+
+    ``unroll=True`` needs a fixed number of ``steps``.
+    """
     tokens = keras.Input((steps,), dtype="int32")
     x = keras.layers.Lambda(lambda t: keras.ops.one_hot(t, vocab_size))(tokens)
     for _ in range(num_layers):
-        x = KERAS_LAYERS[cell](num_hiddens, return_sequences=True)(x)
+        x = KERAS_LAYERS[cell](num_hiddens, return_sequences=True, unroll=unroll)(x)
     return keras.Model(tokens, keras.layers.Dense(vocab_size)(x))
 
 
@@ -58,7 +64,7 @@ def time_steps(step, X, Y, repeats: int = 3, steps: int = 10) -> float:
 def training_throughput(cell: str, num_hiddens: int, batch_size: int, num_steps: int = 32,
                         vocab_size: int = 28, repeats: int = 3, steps: int = 10,
                         eager_steps: int | None = None) -> dict:
-    """Tokens per second for ``{"compiled", "eager", "keras"}`` and the ratios the course quotes."""
+    """Tokens per second for ``{"compiled", "eager", "keras", "keras unrolled"}`` and the ratios the course quotes."""
     X = tf.random.stateless_uniform((batch_size, num_steps), [0, 1], 0, vocab_size, tf.int32)
     Y = tf.random.stateless_uniform((batch_size, num_steps), [0, 2], 0, vocab_size, tf.int32)
     scratch = LanguageModel(vocab_size, num_hiddens, cell=cell)
@@ -68,11 +74,16 @@ def training_throughput(cell: str, num_hiddens: int, batch_size: int, num_steps:
     twin = keras_language_model(vocab_size, num_hiddens, cell, steps=num_steps)
     keras_step = _step_function(lambda X: twin(X, training=True), twin.trainable_variables,
                                 keras.optimizers.Adam(1e-3))
+    unrolled = keras_language_model(vocab_size, num_hiddens, cell, steps=num_steps, unroll=True)
+    unrolled_step = _step_function(lambda X: unrolled(X, training=True), unrolled.trainable_variables,
+                                   keras.optimizers.Adam(1e-3))
     result = {
         "compiled": time_steps(tf.function(scratch_step), X, Y, repeats, steps),
         "eager": time_steps(scratch_step, X, Y, 1, eager_steps or max(1, steps // 3)),
         "keras": time_steps(tf.function(keras_step), X, Y, repeats, steps),
+        "keras unrolled": time_steps(tf.function(unrolled_step), X, Y, repeats, steps),
     }
     result["compiled / keras"] = result["compiled"] / result["keras"]
+    result["compiled / keras unrolled"] = result["compiled"] / result["keras unrolled"]
     result["compiled / eager"] = result["compiled"] / result["eager"]
     return result
