@@ -86,7 +86,7 @@ def measured_times(paths: list[Path]) -> tuple[dict[str, float], str]:
     for path in paths:
         times[path.name] = execute(path, write=False)
         print(f"  ran {path.name}: {times[path.name]:.1f} s", flush=True)
-    return times, "executed by this command"
+    return times, "measured by `make benchmark`"
 
 
 def recorded_times() -> tuple[dict[str, float], str]:
@@ -94,7 +94,8 @@ def recorded_times() -> tuple[dict[str, float], str]:
         return {}, ""
     record = json.loads(TIMES_PATH.read_text(encoding="utf-8"))
     status = "" if record.get("complete") else ", an incomplete or failing run"
-    return record["seconds"], f"recorded by the nbval run of {record['measured']} ({record['machine']}{status})"
+    where = f"{record['machine']}{status}"
+    return record["seconds"], f"recorded by the nbval run of `make test` on {record['measured']} ({where})"
 
 
 def write_readme(lines: list[str], source: str) -> None:
@@ -105,8 +106,8 @@ def write_readme(lines: list[str], source: str) -> None:
     text = readme.read_text(encoding="utf-8")
     if README_START not in text:
         raise SystemExit(f"README.md has no {README_START} marker")
-    header = (f"Measured on {time.strftime('%Y-%m-%d')} with `make benchmark` ({source}) on "
-              f"{platform.machine()}, {os.cpu_count()} CPU cores, no GPU; Python {platform.python_version()}, "
+    header = (f"Notebook times {source}; written here on {time.strftime('%Y-%m-%d')} on {platform.machine()}, "
+              f"{os.cpu_count()} CPU cores, no GPU; Python {platform.python_version()}, "
               f"TensorFlow {tf.__version__}, Keras {keras.__version__}.")
     before, rest = text.split(README_START, 1)
     after = rest.split(README_END, 1)[1]
