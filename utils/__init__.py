@@ -13,6 +13,7 @@ module          concern                                                     chap
 ``series``      ridership data, date split, lagged windows, baselines       01, 06
 ``batching``    minibatches of a token stream; the validation rows          03
 ``leaderboard`` the running leaderboard of language models                 03
+``ngrams``      Kneser-Ney character n-gram models (a baseline)            03, 14
 ``cells``       recurrent cells: RNN, LSTM, GRU                             05, 09, 10
 ``recurrence``  a cell over time: scan, masks, reversal, stacks             05, 12, 13
 ``models``      the from-scratch language model                             05
