@@ -280,3 +280,15 @@ def test_fit_language_model_follows_its_recipe_and_refuses_unknown_optimisers():
     assert again.history.valid_ppl == trainer.history.valid_ppl  # the recipe fixes the run
     with pytest.raises(ValueError, match="optimizer"):
         training.fit_language_model(LanguageModel(6, 8), training.Recipe(1, optimizer="rmsprop"), corpus, corpus)
+
+
+def test_fit_language_model_variable_length_computes_the_same_run():
+    corpus = [i % 5 + 1 for i in range(600)]
+    recipe = training.Recipe(epochs=2, batch_size=4, num_steps=5, optimizer="adam", learning_rate=0.01)
+    unrolled = training.fit_language_model(LanguageModel(6, 8), recipe, corpus, corpus[:200], plot=False)
+    looped = training.fit_language_model(LanguageModel(6, 8), recipe, corpus, corpus[:200], plot=False,
+                                         variable_length=True)
+    assert looped.history.tokens == unrolled.history.tokens
+    np.testing.assert_allclose(looped.history.valid_ppl, unrolled.history.valid_ppl, rtol=1e-5)
+    assert looped._train_step.input_signature[0].shape.as_list() == [None, None]  # one trace for any length
+    assert unrolled._train_step.input_signature is None

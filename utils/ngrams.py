@@ -82,7 +82,7 @@ class KneserNey:
             self.tables.insert(0, (grams, counts, contexts, np.bincount(which, counts), np.bincount(which)))
             # continuation counts of the (k - 1)-grams: the number of distinct k-grams of the text ending with
             # each. Counted from the text, not from the k-grams that end an n-gram: those miss the text's first k-gram.
-            distinct = np.unique(ngram_codes(ids, k, self.base))
+            distinct = grams if k == n else np.unique(ngram_codes(ids, k, self.base))  # the top order's are counted
             grams, counts = np.unique(distinct % self.base ** (k - 1), return_counts=True)
         self.discounts = list(estimated if discounts is None else discounts)
         if len(self.discounts) != n:
