@@ -1,0 +1,93 @@
+"""The encoder-decoder interfaces and the GRU seq2seq model (chapters 16 and 17)."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from utils import seq2seq
+
+SRC_VOCAB, TGT_VOCAB = 11, 13
+
+
+@pytest.fixture(scope="module")
+def model():
+    keras.utils.set_random_seed(0)
+    model = seq2seq.EncoderDecoder(seq2seq.GRUEncoder(SRC_VOCAB, 8, 16, num_layers=2),
+                                   seq2seq.GRUDecoder(TGT_VOCAB, 8, 16, num_layers=2))
+    return model
+
+
+def batch():
+    sources = np.array([[4, 5, 6, 3, 0, 0], [7, 3, 0, 0, 0, 0]], np.int32)
+    decoder_inputs = np.array([[2, 5, 6, 0, 0], [2, 8, 9, 10, 4]], np.int32)
+    return sources, decoder_inputs
+
+
+def test_shapes(model):
+    sources, decoder_inputs = batch()
+    outputs, state = model.encoder(sources)
+    assert tuple(outputs.shape) == (2, 6, 16) and len(state) == 2 and tuple(state[1].shape) == (2, 16)
+    assert tuple(model((sources, decoder_inputs)).shape) == (2, 5, TGT_VOCAB)
+
+
+def test_teacher_forcing_equals_single_steps(model):
+    sources, decoder_inputs = batch()
+    logits = model((sources, decoder_inputs)).numpy()
+    state = model.start(sources)
+    for t in range(decoder_inputs.shape[1]):
+        step_logits, state = model.decode_step(tf.constant(decoder_inputs[:, t]), state)
+        np.testing.assert_allclose(step_logits.numpy(), logits[:, t], atol=1e-5)
+
+
+def test_padding_does_not_change_the_context(model):
+    sources, _ = batch()
+    _, short = model.encoder(sources)
+    _, long = model.encoder(np.pad(sources, ((0, 0), (0, 20))))
+    for a, b in zip(short, long):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-6)
+
+
+def test_masked_loss_averages_over_real_tokens():
+    targets = np.array([[1, 2, 0]])
+    logits = np.log(np.array([[[0.5, 0.25, 0.25], [0.5, 0.25, 0.25], [1 / 3, 1 / 3, 1 / 3]]], np.float32))
+    loss = seq2seq.masked_loss()(targets, logits, sample_weight=(targets != 0).astype("float32"))
+    assert float(loss) == pytest.approx(np.log(4), rel=1e-5)  # the padded third position is ignored
+
+
+class ScriptedDecoder(seq2seq.Decoder):
+    """Emits the tokens of ``script`` in order, one per step, whatever it reads."""
+
+    def __init__(self, script, vocab_size):
+        super().__init__()
+        self.script, self.vocab_size = tf.constant(script), vocab_size
+
+    def init_state(self, encoder_outputs, encoder_state, source_mask):
+        return tf.zeros(tf.shape(source_mask)[:1], tf.int32)
+
+    def call(self, inputs, state, training=False):
+        steps = tf.shape(inputs)[1]
+        tokens = tf.gather(self.script, tf.minimum(state[:, None] + tf.range(steps), len(self.script) - 1))
+        return tf.one_hot(tokens, self.vocab_size) * 10.0, state + steps
+
+
+class ZeroEncoder(seq2seq.Encoder):
+    def call(self, sources, training=False):
+        return tf.zeros(tf.concat([tf.shape(sources), [1]], 0)), tf.zeros(tf.shape(sources)[:1])
+
+
+def test_translate_stops_at_eos_and_at_max_len():
+    eos = 3
+    stops = seq2seq.EncoderDecoder(ZeroEncoder(), ScriptedDecoder([5, 6, eos, 7], TGT_VOCAB))
+    sources = np.ones((3, 4), np.int32)
+    assert stops.translate(sources, bos=2, eos=eos, max_len=10) == [[5, 6]] * 3
+    assert stops.translate(sources, bos=2, eos=eos, max_len=1, batch_size=2) == [[5]] * 3
+    never = seq2seq.EncoderDecoder(ZeroEncoder(), ScriptedDecoder([5, 6, 7, 8], TGT_VOCAB))
+    assert never.translate(sources[:1], bos=2, eos=eos, max_len=3) == [[5, 6, 7]]
+
+
+def test_abstract_interfaces_say_they_are_abstract():
+    with pytest.raises(NotImplementedError):
+        seq2seq.Encoder().call(np.zeros((1, 2)))
+    with pytest.raises(NotImplementedError):
+        seq2seq.Decoder().init_state(None, None, None)

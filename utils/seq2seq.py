@@ -1,0 +1,148 @@
+"""Encoder-decoder models in Keras (interfaces: chapter 16; the GRU seq2seq: chapter 17).
+
+The interfaces are three small classes:
+
+* ``Encoder``: reads the padded source tokens and returns its outputs (one vector per source
+  position) and its final state;
+* ``Decoder``: ``init_state(encoder_outputs, encoder_state, source_mask)`` turns what the encoder
+  produced into the decoder's initial state; ``call(decoder_inputs, state)`` returns logits over
+  the target vocabulary at every position, and the state after the last one;
+* ``EncoderDecoder``: a ``keras.Model`` that wires the two for training with teacher forcing
+  (the decoder reads the true previous target token at every step), and ``translate`` for
+  prediction, where the decoder reads its own previous output, one step at a time.
+
+``GRUEncoder`` and ``GRUDecoder`` are chapter 17's model: embeddings, stacked GRUs, and a decoder
+that receives the encoder's final state both as its initial state and, concatenated to its
+input, at every step (Cho et al., 2014).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from utils.decoding import decode
+
+
+class Encoder(keras.layers.Layer):
+    """Reads padded source indices ``(batch, steps)``, where 0 is padding.
+
+    ``call(sources, training) -> (outputs, state)``: one output vector per source position,
+    ``(batch, steps, units)``, and a final state (a tensor or a list of tensors).
+    """
+
+    def call(self, sources, training=False):
+        raise NotImplementedError
+
+
+class Decoder(keras.layers.Layer):
+    """Predicts the target sequence one token after another.
+
+    ``init_state(encoder_outputs, encoder_state, source_mask)`` turns what the encoder produced into
+    the decoder's first state. ``call(inputs, state, training) -> (logits, state)`` reads target
+    indices ``(batch, steps)`` and returns logits ``(batch, steps, vocab)`` and the state after the
+    last step, so that a call on the next tokens continues where this one stopped.
+    """
+
+    def init_state(self, encoder_outputs, encoder_state, source_mask):
+        raise NotImplementedError
+
+    def call(self, inputs, state, training=False):
+        raise NotImplementedError
+
+
+class EncoderDecoder(keras.Model):
+    """An encoder and a decoder trained together: ``model((sources, decoder_inputs)) -> logits``."""
+
+    def __init__(self, encoder: Encoder, decoder: Decoder, **kwargs):
+        super().__init__(**kwargs)
+        self.encoder, self.decoder = encoder, decoder
+
+    def start(self, sources, training=False):
+        """The decoder's initial state for a batch of padded sources (index 0 is padding)."""
+        outputs, state = self.encoder(sources, training=training)
+        return self.decoder.init_state(outputs, state, sources != 0)
+
+    def call(self, inputs, training=False):
+        sources, decoder_inputs = inputs
+        logits, _ = self.decoder(decoder_inputs, self.start(sources, training), training=training)
+        return logits
+
+    def decode_step(self, tokens, state):
+        """One step of the decoder for a batch of single tokens ``(batch,)``: ``(logits, state)``."""
+        logits, state = self.decoder(tokens[:, None], state)
+        return logits[:, 0], state
+
+    @functools.cached_property
+    def _compiled(self):
+        # compiled once per model, so that translating again does not trace again
+        return (tf.function(self.start, reduce_retracing=True),
+                tf.function(self.decode_step, reduce_retracing=True))
+
+    def translate(self, sources, bos: int, eos: int, max_len: int, batch_size: int = 500,
+                  **choose) -> list[list[int]]:
+        """Greedy (or, with ``strategy="sample"``, sampled) translations of padded source arrays.
+
+        Decodes ``batch_size`` sentences at a time, one token per step, each feeding the decoder its
+        own previous output; a sentence stops at its ``<eos>`` (not included) or after ``max_len`` tokens.
+        """
+        start, step = self._compiled
+        outputs = []
+        for first in range(0, len(sources), batch_size):
+            batch = tf.constant(sources[first : first + batch_size])
+            outputs += decode(step, start(batch), np.full(len(batch), bos), max_len, eos=eos, **choose)
+        return outputs
+
+
+class GRUEncoder(Encoder):
+    """Embedding, then ``num_layers`` GRUs; the state is the list of each layer's last state."""
+
+    def __init__(self, vocab_size: int, embed_size: int, num_hiddens: int, num_layers: int = 1,
+                 dropout: float = 0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.embedding = keras.layers.Embedding(vocab_size, embed_size, mask_zero=True)
+        self.rnns = [keras.layers.GRU(num_hiddens, return_sequences=True, return_state=True, dropout=dropout)
+                     for _ in range(num_layers)]
+
+    def call(self, sources, training=False):
+        x = self.embedding(sources)
+        mask = sources != 0
+        states = []
+        for rnn in self.rnns:
+            x, last = rnn(x, mask=mask, training=training)
+            states.append(last)
+        return x, states
+
+
+class GRUDecoder(Decoder):
+    """GRUs started from the encoder's states, with the encoder's top state fed at every step."""
+
+    def __init__(self, vocab_size: int, embed_size: int, num_hiddens: int, num_layers: int = 1,
+                 dropout: float = 0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.embedding = keras.layers.Embedding(vocab_size, embed_size)
+        self.rnns = [keras.layers.GRU(num_hiddens, return_sequences=True, return_state=True, dropout=dropout)
+                     for _ in range(num_layers)]
+        self.dense = keras.layers.Dense(vocab_size)
+
+    def init_state(self, encoder_outputs, encoder_state, source_mask):
+        return list(encoder_state), encoder_state[-1]  # the layers' states, and the context
+
+    def call(self, inputs, state, training=False):
+        layer_states, context = state
+        x = self.embedding(inputs)
+        steps = tf.shape(x)[1]
+        x = tf.concat([x, tf.repeat(context[:, None], steps, axis=1)], axis=-1)
+        new_states = []
+        for rnn, initial in zip(self.rnns, layer_states):
+            x, last = rnn(x, initial_state=initial, training=training)
+            new_states.append(last)
+        return self.dense(x), (new_states, context)
+
+
+def masked_loss():
+    """Cross-entropy averaged over the real target tokens: use with sample weights ``targets != 0``."""
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="mean_with_sample_weight")
