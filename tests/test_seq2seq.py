@@ -48,6 +48,15 @@ def test_padding_does_not_change_the_context(model):
         np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-6)
 
 
+@pytest.mark.filterwarnings("ignore:.*unbuilt state")  # Keras warns while it meets the intended error
+def test_decoder_refuses_an_encoder_of_another_depth():
+    mismatched = seq2seq.EncoderDecoder(seq2seq.GRUEncoder(SRC_VOCAB, 8, 16, num_layers=1),
+                                        seq2seq.GRUDecoder(TGT_VOCAB, 8, 16, num_layers=2))
+    sources, decoder_inputs = batch()
+    with pytest.raises(ValueError, match="2 GRU layers but received 1 encoder states"):
+        mismatched((sources, decoder_inputs))
+
+
 def test_masked_loss_averages_over_real_tokens():
     targets = np.array([[1, 2, 0]])
     logits = np.log(np.array([[[0.5, 0.25, 0.25], [0.5, 0.25, 0.25], [1 / 3, 1 / 3, 1 / 3]]], np.float32))

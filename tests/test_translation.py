@@ -58,6 +58,8 @@ def test_too_few_sentences_for_the_split_says_what_to_do(monkeypatch):
     monkeypatch.setattr(translation.data, "read_text", lambda name: FAKE_FILE)
     with pytest.raises(ValueError, match="too few .* read more pairs"):
         translation.load(num_pairs=None, max_tokens=5, num_test=5, num_valid=5)
+    with pytest.raises(ValueError, match="must not be negative"):
+        translation.load(num_pairs=None, max_tokens=5, num_test=-1, num_valid=2)
 
 
 def test_unknown_split_is_refused(fake_corpus):
@@ -81,11 +83,14 @@ def test_encoders_pad_with_zero_and_mark_the_sentence_ends(fake_corpus):
 
 
 def test_references_group_every_translation(fake_corpus):
-    sources, references = fake_corpus.references("train")
-    by_source = {tuple(s): sorted(map(tuple, refs)) for s, refs in zip(sources, references)}
-    assert sum(len(refs) for refs in references) == len(fake_corpus.train)
-    if ("i", "won", ".") in by_source:
-        assert by_source[("i", "won", ".")] == [("j'ai", "gagné", "."), ("je", "l'ai", "emporté", ".")]
+    groups = {}
+    for split in ("train", "valid", "test"):
+        sources, references = fake_corpus.references(split)
+        assert sum(len(refs) for refs in references) == len(fake_corpus.pairs(split))
+        groups.update({tuple(s): sorted(map(tuple, refs)) for s, refs in zip(sources, references)})
+    assert groups[("i", "won", ".")] == [("j'ai", "gagné", "."), ("je", "l'ai", "emporté", ".")]
+    assert groups[("run", "!")] == [("courez", "!"), ("cours", "!")]
+    assert len(groups) == 8
 
 
 def test_dataset_batches_and_weights(fake_corpus):

@@ -31,7 +31,9 @@ class Encoder(keras.layers.Layer):
     """Reads padded source indices ``(batch, steps)``, where 0 is padding.
 
     ``call(sources, training) -> (outputs, state)``: one output vector per source position,
-    ``(batch, steps, units)``, and a final state (a tensor or a list of tensors).
+    ``(batch, steps, units)``, and a final state (a tensor or a list of tensors). Outputs at padded
+    positions are undefined (Keras' CPU kernel repeats the last real output there, cuDNN writes
+    zeros), so whatever reads them, such as attention (chapter 19), must use the source mask.
     """
 
     def call(self, sources, training=False):
@@ -129,6 +131,9 @@ class GRUDecoder(Decoder):
         self.dense = keras.layers.Dense(vocab_size)
 
     def init_state(self, encoder_outputs, encoder_state, source_mask):
+        if len(encoder_state) != len(self.rnns):
+            raise ValueError(f"the decoder has {len(self.rnns)} GRU layers but received {len(encoder_state)} encoder "
+                             "states; build the encoder and the decoder with the same num_layers")
         return list(encoder_state), encoder_state[-1]  # the layers' states, and the context
 
     def call(self, inputs, state, training=False):
@@ -144,5 +149,9 @@ class GRUDecoder(Decoder):
 
 
 def masked_loss():
-    """Cross-entropy averaged over the real target tokens: use with sample weights ``targets != 0``."""
+    """Cross-entropy averaged over the real target tokens: use with sample weights ``targets != 0``.
+
+    The average is per batch: what ``fit`` and ``evaluate`` report is a mean of batch means, which is
+    not exactly the mean over every token of a split when batches hold different numbers of tokens.
+    """
     return keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="mean_with_sample_weight")

@@ -109,7 +109,8 @@ class TranslationData:
         """``((source, decoder_input), target, weight)`` batches of ``split`` as a ``tf.data`` pipeline.
 
         ``weight`` is 1 for a real target token and 0 for padding (Keras' sample weights); with
-        ``shuffle`` the pairs come in a new order every epoch.
+        ``shuffle`` the pairs come in a new order every epoch. Shuffle for training: the splits list each
+        English sentence with all its translations, so unshuffled batches repeat sentences.
         """
         import tensorflow as tf
 
@@ -135,6 +136,8 @@ class TranslationData:
 def split_by_source(pairs, num_test: int, num_valid: int, seed: int = 0):
     """Shuffle the distinct English sentences and give ``num_test``, then ``num_valid`` of them
     (with all their translations) to test and validation; the rest is training."""
+    if num_test < 0 or num_valid < 0:
+        raise ValueError(f"num_test and num_valid must not be negative, got {num_test} and {num_valid}")
     by_source = defaultdict(list)
     for source, target in pairs:
         by_source[tuple(source)].append((source, target))
