@@ -132,3 +132,14 @@ def test_hygiene_refuses_checks_on_times_and_speeds(fake_root):
     cells.insert(3, nbformat.v4.new_code_cell(timed, metadata=CHECK_CELL_METADATA))
     found = check_notebooks.problems(make_notebook(fake_root, cells))
     assert any("time or a speed" in p for p in found)
+
+
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_cells_hold_no_control_characters(path):
+    """A backslash lost in a generator turns LaTeX's \\text or \\frac into a tab or a form feed."""
+    nb = nbformat.read(path, as_version=4)
+    bad = [i for i, cell in enumerate(nb.cells) if CONTROL.search(cell.source)]
+    assert not bad, f"{path.name}: control characters in cells {bad}"

@@ -55,6 +55,9 @@ def test_decoder_refuses_an_encoder_of_another_depth():
     sources, decoder_inputs = batch()
     with pytest.raises(ValueError, match="2 GRU layers but received 1 encoder states"):
         mismatched((sources, decoder_inputs))
+    narrower = seq2seq.EncoderDecoder(seq2seq.GRUEncoder(SRC_VOCAB, 8, 12), seq2seq.GRUDecoder(TGT_VOCAB, 8, 16))
+    with pytest.raises(ValueError, match="same num_hiddens"):
+        narrower((sources, decoder_inputs))
 
 
 def test_masked_loss_averages_over_real_tokens():

@@ -134,6 +134,10 @@ class GRUDecoder(Decoder):
         if len(encoder_state) != len(self.rnns):
             raise ValueError(f"the decoder has {len(self.rnns)} GRU layers but received {len(encoder_state)} encoder "
                              "states; build the encoder and the decoder with the same num_layers")
+        widths = [int(state.shape[-1]) for state in encoder_state]
+        if any(width != rnn.units for width, rnn in zip(widths, self.rnns)):
+            raise ValueError(f"the encoder's states have {widths} units but the decoder's GRUs "
+                             f"{[rnn.units for rnn in self.rnns]}; build both with the same num_hiddens")
         return list(encoder_state), encoder_state[-1]  # the layers' states, and the context
 
     def call(self, inputs, state, training=False):
