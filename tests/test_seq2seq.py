@@ -103,3 +103,43 @@ def test_abstract_interfaces_say_they_are_abstract():
         seq2seq.Encoder().call(np.zeros((1, 2)))
     with pytest.raises(NotImplementedError):
         seq2seq.Decoder().init_state(None, None, None)
+
+
+def seq2seq_pair(unroll=False):
+    keras.utils.set_random_seed(0)
+    return seq2seq.Seq2Seq(seq2seq.GRUEncoder(SRC_VOCAB, 8, 16, num_layers=2, unroll=unroll),
+                           seq2seq.GRUDecoder(TGT_VOCAB, 8, 16, num_layers=2, unroll=unroll))
+
+
+def test_unrolled_grus_compute_the_same_function():
+    sources, decoder_inputs = batch()
+    looped, unrolled = seq2seq_pair(), seq2seq_pair(unroll=True)
+    looped((sources, decoder_inputs))
+    unrolled((sources, decoder_inputs))
+    unrolled.set_weights(looped.get_weights())
+    np.testing.assert_allclose(unrolled((sources, decoder_inputs)).numpy(),
+                               looped((sources, decoder_inputs)).numpy(), atol=1e-5)
+
+
+def test_seq2seq_loss_skips_padding_but_equals_the_masked_loss():
+    model = seq2seq_pair()
+    sources, decoder_inputs = batch()
+    targets = np.array([[5, 6, 3, 0, 0], [8, 9, 10, 4, 3]], np.int32)
+    logits = model((sources, decoder_inputs))
+    expected = seq2seq.masked_loss()(targets, logits, sample_weight=(targets != 0).astype(np.float32))
+    np.testing.assert_allclose(model.token_loss(sources, decoder_inputs, targets).numpy(), expected.numpy(),
+                               rtol=1e-5)
+
+
+def test_seq2seq_fit_lowers_the_loss_and_reports_it():
+    model = seq2seq_pair()
+    sources, decoder_inputs = batch()
+    targets = np.array([[5, 6, 3, 0, 0], [8, 9, 10, 4, 3]], np.int32)
+    data = tf.data.Dataset.from_tensors(((sources, decoder_inputs), targets)).repeat(30)
+    model.compile(keras.optimizers.Adam(0.02))
+    before = model.evaluate(data.take(1), verbose=0)
+    history = model.fit(data, verbose=0)
+    after = model.evaluate(data.take(1), verbose=0)
+    assert after < before / 2
+    assert np.isfinite(history.history["loss"][0])
+
