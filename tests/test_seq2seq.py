@@ -143,3 +143,7 @@ def test_seq2seq_fit_lowers_the_loss_and_reports_it():
     assert after < before / 2
     assert np.isfinite(history.history["loss"][0])
 
+
+def test_seq2seq_refuses_a_loss_it_would_ignore():
+    with pytest.raises(ValueError, match="its own loss"):
+        seq2seq_pair().compile(keras.optimizers.Adam(), loss=seq2seq.masked_loss())

@@ -182,6 +182,14 @@ class Seq2Seq(EncoderDecoder):
     def metrics(self):
         return [self.loss_tracker]
 
+    def compile(self, optimizer="adam", **kwargs):
+        # a loss or metrics given here would be silently ignored by train_step, so refuse them
+        given = [name for name in ("loss", "metrics", "weighted_metrics") if kwargs.get(name) is not None]
+        if given:
+            raise ValueError(f"Seq2Seq computes its own loss (masked cross-entropy over real target tokens); "
+                             f"call compile(optimizer) without {', '.join(given)}")
+        super().compile(optimizer=optimizer, **kwargs)
+
     def token_loss(self, sources, decoder_inputs, targets, training=False):
         """Cross-entropy averaged over the real (non-zero) target tokens of a batch."""
         hidden, _ = self.decoder.features(decoder_inputs, self.start(sources, training), training=training)
