@@ -147,3 +147,27 @@ def test_seq2seq_fit_lowers_the_loss_and_reports_it():
 def test_seq2seq_refuses_a_loss_it_would_ignore():
     with pytest.raises(ValueError, match="its own loss"):
         seq2seq_pair().compile(keras.optimizers.Adam(), loss=seq2seq.masked_loss())
+
+
+def test_fitting_pairs_keeps_the_pairs_that_fit_and_cuts_the_padding():
+    sources = np.array([[4, 3, 0, 0], [4, 5, 6, 3]], np.int32)
+    decoder_inputs = np.array([[2, 7, 0, 0], [2, 7, 0, 0]], np.int32)
+    targets = np.array([[7, 3, 0, 0], [7, 3, 0, 0]], np.int32)
+    (s, d), t = seq2seq.fitting_pairs(((sources, decoder_inputs), targets), width=3)
+    assert s.tolist() == [[4, 3, 0]] and d.tolist() == [[2, 7, 0]] and t.tolist() == [[7, 3, 0]]
+
+
+def test_the_recipe_builds_the_same_model_for_a_seed_and_trains_it():
+    from utils.translation import TranslationData
+
+    words = "a b c d e".split()
+    toy = [([x, y], [y, x]) for x in words for y in words]
+    corpus = TranslationData(toy, toy[:5], toy[:5], max_tokens=2)
+    settings = dict(seq2seq.CHAPTER_17, embed_size=8, num_hiddens=16, width=3, batch_size=5, epochs=3)
+    first = seq2seq.gru_seq2seq(len(corpus.src_vocab), len(corpus.tgt_vocab), settings)
+    second = seq2seq.gru_seq2seq(len(corpus.src_vocab), len(corpus.tgt_vocab), settings)
+    for a, b in zip(first.get_weights(), second.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    extras = seq2seq.train_seq2seq(first, corpus, settings)
+    assert extras["pairs"] == 25 and len(extras["loss"]) == len(extras["val_loss"]) == 3
+    assert extras["loss"][-1] < extras["loss"][0]

@@ -1,30 +1,31 @@
 """The course's helper package: small modules, one concern each.
 
-===============  ===========================================================  ==========
-module           concern                                                      chapter
-===============  ===========================================================  ==========
-``course``       the repository URL, Colab badge, setup cell, check cells     00
-``data``         download, verify, cache and extract the data sets            00
-``repro``        seeding and the environment report                           00
-``plotting``     the course's plot style and the live training plot           00
-``claims``       checking numbers quoted in the prose                         00
-``text``         preprocessing, tokenisation, ``Vocab``, the standard split   02
-``metrics``      perplexity, MAE, MSE                                         01, 03
-``series``       ridership data, date split, lagged windows, baselines        01, 06
-``batching``     minibatches of a token stream; the validation rows           03
-``leaderboard``  the running leaderboard of language models                   03
-``ngrams``       Kneser-Ney character n-gram models (a baseline)              03, 12, 14
-``cells``        recurrent cells: RNN, LSTM, GRU                              05, 09, 10
-``recurrence``   a cell over time: scan, masks, reversal, stacks              05, 12, 13
-``models``       the from-scratch language model                              05
-``training``     the compiled trainer, recipes, Keras callbacks               05, 06
-``decoding``     greedy, sampled and batched generation                       05, 08
-``cache``        trained models kept between chapters                         09
-``speed``        training throughput: compiled, eager, Keras                  06, A1
-``translation``  English-French pairs: cleaning, split, vocabularies, arrays  15
-``seq2seq``      encoder-decoder interfaces and the GRU seq2seq model         16, 17
-``bleu``         BLEU from its definition                                     17
-===============  ===========================================================  ==========
+=========================  =============================================================  ==========
+module                     concern                                                        chapter
+=========================  =============================================================  ==========
+``course``                 the repository URL, Colab badge, setup cell, check cells       00
+``data``                   download, verify, cache and extract the data sets              00
+``repro``                  seeding and the environment report                             00
+``plotting``               the course's plot style and the live training plot             00
+``claims``                 checking numbers quoted in the prose                           00
+``text``                   preprocessing, tokenisation, ``Vocab``, the standard split     02
+``metrics``                perplexity, MAE, MSE                                           01, 03
+``series``                 ridership data, date split, lagged windows, baselines          01, 06
+``batching``               minibatches of a token stream; the validation rows             03
+``leaderboard``            the running leaderboard of language models                     03
+``ngrams``                 Kneser-Ney character n-gram models (a baseline)                03, 12, 14
+``cells``                  recurrent cells: RNN, LSTM, GRU                                05, 09, 10
+``recurrence``             a cell over time: scan, masks, reversal, stacks                05, 12, 13
+``models``                 the from-scratch language model                                05
+``training``               the compiled trainer, recipes, Keras callbacks                 05, 06
+``decoding``               greedy, sampled and batched generation                         05, 08
+``cache``                  trained models kept between chapters                           09
+``speed``                  training throughput: compiled, eager, Keras                    06, A1
+``translation``            English-French pairs: cleaning, split, vocabularies, arrays    15
+``seq2seq``                encoder-decoder interfaces, the GRU seq2seq model, its recipe  16, 17
+``bleu``                   BLEU from its definition                                       17
+``translation_baselines``  word-by-word dictionary and retrieval translators              17
+=========================  =============================================================  ==========
 """
 
 import os

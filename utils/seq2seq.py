@@ -11,20 +11,29 @@ The interfaces are three small classes:
   (the decoder reads the true previous target token at every step), and ``translate`` for
   prediction, where the decoder reads its own previous output, one step at a time.
 
-``GRUEncoder`` and ``GRUDecoder`` are chapter 17's model: embeddings, stacked GRUs, and a decoder
+``GRUEncoder`` and ``GRUDecoder`` (shown in chapter 16, trained in 17): embeddings, stacked GRUs, and a decoder
 that receives the encoder's final state both as its initial state and, concatenated to its
-input, at every step (Cho et al., 2014).
+input, at every step (Cho et al., 2014). ``Seq2Seq`` trains them with a loss computed at real
+target tokens only; ``CHAPTER_17``, ``gru_seq2seq`` and ``train_seq2seq`` are chapter 17's recipe,
+which chapter 18 reuses through ``utils.cache``.
 """
 
 from __future__ import annotations
 
 import functools
+import math
+import time
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from utils.decoding import decode
+from utils.repro import seed_everything
+
+# Chapter 17's model and training recipe, chosen by validation BLEU within the chapter's time budget.
+CHAPTER_17 = {"embed_size": 128, "num_hiddens": 256, "num_layers": 1, "dropout": 0.1, "width": 9,
+              "batch_size": 64, "learning_rate": 0.005, "clipnorm": 1.0, "epochs": 4, "seed": 0}
 
 
 class Encoder(keras.layers.Layer):
@@ -220,3 +229,48 @@ def masked_loss():
     not exactly the mean over every token of a split when batches hold different numbers of tokens.
     """
     return keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="mean_with_sample_weight")
+
+
+def gru_seq2seq(src_vocab_size: int, tgt_vocab_size: int, settings: dict) -> Seq2Seq:
+    """A built ``Seq2Seq`` of an unrolled ``GRUEncoder`` and ``GRUDecoder``, initialised with ``settings["seed"]``."""
+    seed_everything(settings["seed"])
+    sizes = settings["embed_size"], settings["num_hiddens"], settings["num_layers"], settings["dropout"]
+    model = Seq2Seq(GRUEncoder(src_vocab_size, *sizes, unroll=True), GRUDecoder(tgt_vocab_size, *sizes, unroll=True))
+    ones = np.ones((1, settings["width"]), np.int32)
+    model((ones, ones))  # creates the weights, so that they can be loaded or trained
+    return model
+
+
+def fitting_pairs(arrays, width: int):
+    """The pairs of ``((sources, decoder_inputs), targets)`` arrays that fit in ``width`` columns, cut to that width.
+
+    Every column costs a GRU step whether it holds a token or padding, so narrower arrays train faster.
+    """
+    (sources, decoder_inputs), targets = arrays
+    fits = (sources[:, width:] == 0).all(axis=1) & (targets[:, width:] == 0).all(axis=1)
+    return (sources[fits, :width], decoder_inputs[fits, :width]), targets[fits, :width]
+
+
+def train_seq2seq(model: Seq2Seq, corpus, settings: dict, verbose: int = 0) -> dict:
+    """Train ``model`` on ``corpus``'s training pairs that fit in ``settings["width"]`` columns.
+
+    Adam with a cosine decay of the learning rate to 0 over all steps, each weight's gradient clipped to a
+    norm of ``settings["clipnorm"]``; each epoch reshuffles the pairs and ends with the loss on the whole
+    validation split, at full width. Returns the history (``loss``, ``val_loss``), the number of training
+    pairs and the training time in seconds.
+    """
+    seed_everything(settings["seed"])
+    (sources, decoder_inputs), targets = fitting_pairs(corpus.arrays("train"), settings["width"])
+    batch_size, epochs = settings["batch_size"], settings["epochs"]
+    steps = epochs * math.ceil(len(targets) / batch_size)
+    schedule = keras.optimizers.schedules.CosineDecay(settings["learning_rate"], steps)
+    model.compile(keras.optimizers.Adam(schedule, clipnorm=settings["clipnorm"]))
+    train = (tf.data.Dataset.from_tensor_slices(((sources, decoder_inputs), targets))
+             .shuffle(len(targets), seed=settings["seed"], reshuffle_each_iteration=True)
+             .batch(batch_size).prefetch(tf.data.AUTOTUNE))
+    start = time.perf_counter()
+    # shuffle=False: the dataset above shuffles itself (Keras would warn that it cannot shuffle a dataset)
+    history = model.fit(train, epochs=epochs, validation_data=corpus.dataset("valid", 500), shuffle=False,
+                        verbose=verbose)
+    return {"loss": history.history["loss"], "val_loss": history.history["val_loss"],
+            "pairs": len(targets), "seconds": time.perf_counter() - start}
