@@ -48,3 +48,17 @@ def test_bad_input_is_refused():
         bleu.corpus_bleu([["a"]], [])
     with pytest.raises(ValueError, match="reference"):
         bleu.corpus_bleu([["a"]], [[]])
+
+
+def test_paired_bootstrap_is_zero_for_one_system_and_centred_on_the_corpus_difference():
+    rng = np.random.default_rng(0)
+    words = list("abcdefgh")
+    references = [[list(rng.choice(words, 6))] for _ in range(200)]
+    good = [refs[0][:5] + ["z"] for refs in references]
+    poor = [[w if rng.random() < 0.5 else "z" for w in refs[0]] for refs in references]
+    assert np.all(bleu.paired_bootstrap(poor, poor, references, samples=50) == 0)
+    differences = bleu.paired_bootstrap(poor, good, references, samples=300)
+    corpus = bleu.corpus_bleu(good, references)["bleu"] - bleu.corpus_bleu(poor, references)["bleu"]
+    assert (differences > 0).all() and abs(np.median(differences) - corpus) < 2
+    with pytest.raises(ValueError, match="one candidate"):
+        bleu.paired_bootstrap(poor, good[:-1], references)

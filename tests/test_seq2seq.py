@@ -171,3 +171,20 @@ def test_the_recipe_builds_the_same_model_for_a_seed_and_trains_it():
     extras = seq2seq.train_seq2seq(first, corpus, settings)
     assert extras["pairs"] == 25 and len(extras["loss"]) == len(extras["val_loss"]) == 3
     assert extras["loss"][-1] < extras["loss"][0]
+
+
+def test_training_does_not_depend_on_earlier_calls_once_the_dropout_seeds_restart():
+    sources, decoder_inputs = batch()
+    targets = np.roll(decoder_inputs, -1, axis=1)
+    weights = []
+    for earlier_calls in (0, 3):
+        keras.utils.set_random_seed(0)
+        model = seq2seq.Seq2Seq(seq2seq.GRUEncoder(SRC_VOCAB, 8, 16, dropout=0.5),
+                                seq2seq.GRUDecoder(TGT_VOCAB, 8, 16, dropout=0.5))
+        for _ in range(earlier_calls + 1):
+            model((sources, decoder_inputs))  # each call advances the dropout seeds, even outside training
+        seq2seq.restart_dropout_seeds(model)
+        model.compile(keras.optimizers.SGD(0.5))
+        model.fit((sources, decoder_inputs), targets, epochs=3, verbose=0)
+        weights.append(np.concatenate([w.ravel() for w in model.get_weights()]))
+    np.testing.assert_array_equal(weights[0], weights[1])

@@ -23,7 +23,8 @@ module                     concern                                              
 ``speed``                  training throughput: compiled, eager, Keras                    06, A1
 ``translation``            English-French pairs: cleaning, split, vocabularies, arrays    15
 ``seq2seq``                encoder-decoder interfaces, the GRU seq2seq model, its recipe  16, 17
-``bleu``                   BLEU from its definition                                       17
+``bleu``                   BLEU from its definition; the paired bootstrap                 17, 18
+``beam_search``            beam search for a batch; log-probabilities of given outputs    18
 ``translation_baselines``  word-by-word dictionary and retrieval translators              17
 =========================  =============================================================  ==========
 """

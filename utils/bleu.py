@@ -18,6 +18,8 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 
+import numpy as np
+
 
 def ngram_counts(tokens: Sequence[str], n: int) -> Counter:
     """How often each n-gram (a tuple of ``n`` tokens) occurs in ``tokens``."""
@@ -66,3 +68,35 @@ def corpus_bleu(candidates: Sequence[Sequence[str]], references: Sequence[Sequen
         bleu = 100.0 * brevity * math.exp(sum(math.log(m / t) for m, t in zip(matches, totals)) / max_n)
     return {"bleu": bleu, "precisions": precisions, "brevity_penalty": brevity,
             "candidate_length": c, "reference_length": r}
+
+
+def paired_bootstrap(candidates_a, candidates_b, references, samples: int = 1000, seed: int = 0,
+                     max_n: int = 4) -> np.ndarray:
+    """BLEU of system B minus BLEU of system A on ``samples`` resamplings of the test sentences (chapter 18).
+
+    Each resampling draws as many sentences as the test set holds, with replacement, and scores both systems on
+    the same draw (Koehn, 2004). The spread of the differences shows how much of a gap the choice of test
+    sentences alone could produce; the share of differences above 0 is how often B wins.
+    """
+    if not len(candidates_a) == len(candidates_b) == len(references):
+        raise ValueError("both systems need one candidate per list of references")
+
+    def statistics(candidates):  # per sentence: matches and totals for n = 1..max_n, candidate and reference length
+        rows = []
+        for candidate, refs in zip(candidates, references):
+            counts = [clipped_matches(candidate, refs, n) for n in range(1, max_n + 1)]
+            lengths = [len(candidate), closest_length(candidate, refs)]
+            rows.append([m for m, _ in counts] + [t for _, t in counts] + lengths)
+        return np.array(rows, float)
+
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(references), (samples, len(references)))
+    scores = []
+    for stats in (statistics(candidates_a), statistics(candidates_b)):
+        sums = stats[draws].sum(axis=1)  # (samples, 2 * max_n + 2)
+        matches, totals, c, r = sums[:, :max_n], sums[:, max_n : 2 * max_n], sums[:, -2], sums[:, -1]
+        with np.errstate(divide="ignore"):
+            log_precision = np.log(matches / np.maximum(totals, 1)).mean(axis=1)
+        brevity = np.where(c > r, 1.0, np.exp(1 - r / np.maximum(c, 1)))
+        scores.append(100 * brevity * np.exp(log_precision))
+    return scores[1] - scores[0]

@@ -15,7 +15,8 @@ The interfaces are three small classes:
 that receives the encoder's final state both as its initial state and, concatenated to its
 input, at every step (Cho et al., 2014). ``Seq2Seq`` trains them with a loss computed at real
 target tokens only; ``CHAPTER_17``, ``gru_seq2seq`` and ``train_seq2seq`` are chapter 17's recipe,
-which chapter 18 reuses through ``utils.cache``.
+which chapter 18 reuses through ``utils.cache``. ``EncoderDecoder.beam_translate`` decodes with beam search
+(chapter 18, ``utils.beam_search``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from utils.beam_search import Hypothesis, beam_search
 from utils.decoding import decode
 from utils.repro import seed_everything
 
@@ -89,9 +91,9 @@ class EncoderDecoder(keras.Model):
 
     @functools.cached_property
     def _compiled(self):
-        # compiled once per model, so that translating again does not trace again
-        return (tf.function(self.start, reduce_retracing=True),
-                tf.function(self.decode_step, reduce_retracing=True))
+        # compiled once per model, so that translating again does not trace again; start is traced once per
+        # source width (an unrolled GRU needs a fixed number of steps), a decoder step once for all batch sizes
+        return tf.function(self.start), tf.function(self.decode_step, reduce_retracing=True)
 
     def translate(self, sources, bos: int, eos: int, max_len: int, batch_size: int = 500,
                   **choose) -> list[list[int]]:
@@ -105,6 +107,16 @@ class EncoderDecoder(keras.Model):
         for first in range(0, len(sources), batch_size):
             batch = tf.constant(sources[first : first + batch_size])
             outputs += decode(step, start(batch), np.full(len(batch), bos), max_len, eos=eos, **choose)
+        return outputs
+
+    def beam_translate(self, sources, bos: int, eos: int, max_len: int, beam_size: int, alpha: float = 0.0,
+                       batch_size: int = 250) -> list[list[Hypothesis]]:
+        """The ``beam_size`` best translations of each padded source, best first (``utils.beam_search``)."""
+        start, step = self._compiled
+        outputs = []
+        for first in range(0, len(sources), batch_size):
+            batch = tf.constant(sources[first : first + batch_size])
+            outputs += beam_search(step, start(batch), np.full(len(batch), bos), beam_size, max_len, eos, alpha)
         return outputs
 
 
@@ -251,6 +263,23 @@ def fitting_pairs(arrays, width: int):
     return (sources[fits, :width], decoder_inputs[fits, :width]), targets[fits, :width]
 
 
+# Where the dropout seeds restart for training: the count that chapter 17's published run started from (its model
+# had been called three times before training: to build it, and twice to check the loss).
+DROPOUT_SEED_START = 3
+
+
+def restart_dropout_seeds(model: keras.Model, start: int = DROPOUT_SEED_START) -> None:
+    """Set the counter of each of ``model``'s Keras seed generators to ``start``.
+
+    A Keras GRU advances its dropout seed generator at every call, even outside training, so the masks that
+    training draws (and the trained model) would depend on how often the model was called before. Restarting
+    the counters makes a chapter that trains the model produce the same weights as one that called it first.
+    """
+    for variable in model.non_trainable_variables:
+        if variable.path.endswith("seed_generator_state"):
+            variable.assign(np.array([int(variable.numpy()[0]), start], variable.dtype))
+
+
 def train_seq2seq(model: Seq2Seq, corpus, settings: dict, verbose: int = 0) -> dict:
     """Train ``model`` on ``corpus``'s training pairs that fit in ``settings["width"]`` columns.
 
@@ -260,6 +289,7 @@ def train_seq2seq(model: Seq2Seq, corpus, settings: dict, verbose: int = 0) -> d
     pairs and the training time in seconds.
     """
     seed_everything(settings["seed"])
+    restart_dropout_seeds(model)
     (sources, decoder_inputs), targets = fitting_pairs(corpus.arrays("train"), settings["width"])
     batch_size, epochs = settings["batch_size"], settings["epochs"]
     steps = epochs * math.ceil(len(targets) / batch_size)
