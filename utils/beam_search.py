@@ -16,7 +16,7 @@ one); with ``alpha = 1`` it is the mean log-probability per token (length normal
 ``beam_search`` decodes a whole batch of sentences at once: their ``batch * beam_size`` prefixes
 form one batch for the decoder. A sentence stops as soon as it holds ``beam_size`` finished
 hypotheses and no live prefix can still beat the worst of them, so its result is the one that
-searching on to ``max_len`` would give. With ``beam_size=1`` it is greedy decoding.
+searching on to ``max_len`` would give. With ``beam_size=1`` and ``alpha=0`` it is greedy decoding.
 """
 
 from __future__ import annotations
@@ -81,7 +81,8 @@ def beam_search(step, state, first_tokens, beam_size: int, max_len: int, eos: in
                     score = float(value) / length**alpha
                     finished[s].append(Hypothesis(prefixes[s, parent].tolist(), float(value), score, True))
             finished[s] = sorted(finished[s], key=lambda h: -h.score)[:k]
-            best_future = log_probs[s].max() / max_len**alpha  # log-probabilities only fall as a prefix grows
+            # log-probabilities only fall as a prefix grows; float64, as the finished scores are
+            best_future = float(log_probs[s].max()) / max_len**alpha
             if (len(finished[s]) == k and finished[s][-1].score >= best_future) or live == 0:
                 searching[s] = False
         if not searching.any():
