@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 from utils import attention, seq2seq
+from utils.beam_search import sequence_log_probs
 
 SOURCES = np.array([[3, 4, 5, 2, 0, 0], [6, 2, 0, 0, 0, 0], [7, 8, 9, 10, 11, 2]], np.int32)
 SETTINGS = {"embed_size": 8, "num_hiddens": 16, "num_layers": 1, "dropout": 0.0, "width": 6, "seed": 0}
@@ -111,3 +112,29 @@ def test_the_same_seed_builds_the_same_model():
     for a, b in zip(first.get_weights(), second.get_weights()):
         np.testing.assert_array_equal(a, b)
     assert any((a != c).any() for a, c in zip(first.get_weights(), third.get_weights()))
+
+
+def test_the_first_step_attends_with_the_encoder_state_as_query(model):
+    # s_0 = h_T is the first query: the weights written out from the equations, with the model's own weights
+    decoder_inputs = np.array([[1], [1], [1]], np.int32)
+    state = model.start(tf.constant(SOURCES))
+    _, weights, _ = model.decoder.attend(tf.constant(decoder_inputs), state)
+    outputs, final = model.encoder(tf.constant(SOURCES))
+    w_q = model.decoder.query_projection.kernel.numpy()
+    w_k = model.decoder.key_projection.kernel.numpy()
+    v = model.decoder.attention.scale.numpy()
+    for row, source in enumerate(SOURCES):
+        real = source != 0
+        scores = np.tanh(final[-1].numpy()[row] @ w_q + outputs.numpy()[row][real] @ w_k) @ v
+        expected = np.exp(scores - scores.max()) / np.exp(scores - scores.max()).sum()
+        np.testing.assert_allclose(weights.numpy()[row, 0, real], expected, atol=1e-5)
+        assert (weights.numpy()[row, 0, ~real] == 0).all()
+
+
+def test_beam_scores_are_the_teacher_forced_log_probabilities(model):
+    hypotheses = model.beam_translate(SOURCES, bos=1, eos=2, max_len=5, beam_size=3)
+    rows = [row for row, found in enumerate(hypotheses) for h in found if h.finished]
+    outputs = [h.tokens for found in hypotheses for h in found if h.finished]
+    assert len(outputs) >= 2  # the untrained toy model does end some hypotheses
+    rescored = sequence_log_probs(model, SOURCES[rows], outputs, bos=1, eos=2)
+    np.testing.assert_allclose(rescored, [h.log_prob for found in hypotheses for h in found if h.finished], atol=1e-4)
