@@ -17,6 +17,9 @@ Usage: python ci/benchmark.py [--quick] [--readme] [NOTEBOOK_OR_FOLDER ...]
    layers, with the ratios the course targets (compiled >= 1.0 x Keras, >= 3 x eager).
 3. The input pipeline on its own, so that one sees whether the model or the data is the
    bottleneck.
+4. Chapter 20's comparison: one minGRU layer with each scan against Keras' GRU layer at several
+   sequence lengths, and the training speed of the minGRU and deep-GRU language models.
+5. Decoding speed of chapter 17's seq2seq model: greedy against beam search, sentences per second.
 
 Speeds depend on the machine and on what else runs on it: run the full benchmark on a quiet
 machine. Everything is measured in this one process, so that ratios are comparable.
@@ -151,6 +154,50 @@ def input_pipeline(quick: bool) -> None:
     print("  (compare with the training throughputs above: the pipeline is not the bottleneck when it is faster)")
 
 
+def parallel_rnns(quick: bool) -> None:
+    from utils import linear_rnn
+    from utils.models import LanguageModel
+    from utils.speed import model_throughput, scan_layer_times
+
+    lengths = [256, 1024] if quick else [64, 256, 1024, 4096]
+    print("\nOne recurrent layer, milliseconds per forward pass (batch 32, width 256; chapter 20):")
+    rows = scan_layer_times(lengths, repeats=1 if quick else 2)
+    names = list(rows[lengths[0]])
+    print("| steps | " + " | ".join(names) + " |")
+    print("|---:|" + "---:|" * len(names))
+    for length, row in rows.items():
+        print(f"| {length} | " + " | ".join(f"{row[name]:.1f}" for name in names) + " |")
+    models = {"deep GRU, 2 x 256 (chapter 12)": LanguageModel(28, 256, cell="gru", num_layers=2, dropout=0.2),
+              "minGRU, 3 blocks of 192 (chapter 20)": linear_rnn.MinGRULanguageModel(28, 192, 3, ffn_units=320)}
+    speeds = {name: model_throughput(m, repeats=2 if quick else 3, steps=2 if quick else 5)
+              for name, m in models.items()}
+    print("Language-model training, characters per second (batch 32 x 64): "
+          + ", ".join(f"{name} {cps:,.0f}" for name, cps in speeds.items())
+          + f"; ratio {speeds[list(models)[1]] / speeds[list(models)[0]]:.2f}")
+
+
+def decoding_speed(quick: bool) -> None:
+    from utils import cache, seq2seq, translation
+
+    corpus = translation.load()
+    bos, eos = corpus.tgt_vocab["<bos>"], corpus.tgt_vocab["<eos>"]
+    model = seq2seq.gru_seq2seq(len(corpus.src_vocab), len(corpus.tgt_vocab), seq2seq.CHAPTER_17)
+    trained = cache.load("seq2seq_gru", seq2seq.CHAPTER_17, model) is not None
+    sentences, _ = corpus.references("valid")
+    sources, _ = corpus.encode_sources(sentences[: 250 if quick else None])
+    print(f"\nDecoding {len(sources):,} validation sentences with chapter 17's model "
+          f"({'trained, from the cache' if trained else 'untrained: run chapter 17 first for real output lengths'}), "
+          "sentences per second (the second of two runs; the first traces):")
+    methods = {"greedy": lambda: model.translate(sources, bos, eos, 20)}
+    for beam in (2,) if quick else (2, 4, 8):
+        methods[f"beam {beam}"] = lambda beam=beam: model.beam_translate(sources, bos, eos, 20, beam, alpha=1.0)
+    for name, run in methods.items():
+        run()
+        start = time.perf_counter()
+        run()
+        print(f"  {name:7s} {len(sources) / (time.perf_counter() - start):8,.0f}")
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="use the recorded notebook times; fewer repeats")
@@ -171,6 +218,8 @@ def main(argv: list[str]) -> int:
         print(f"No notebook times recorded yet ({TIMES_PATH.relative_to(ROOT)}); run `make notebooks` first.")
     throughput(args.quick)
     input_pipeline(args.quick)
+    parallel_rnns(args.quick)
+    decoding_speed(args.quick)
     print(f"\nbenchmark finished in {time.perf_counter() - start:.0f} s")
     if broken:
         print("\nBUDGETS EXCEEDED:\n  " + "\n  ".join(broken))

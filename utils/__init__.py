@@ -20,13 +20,14 @@ module                     concern                                              
 ``training``               the compiled trainer, recipes, Keras callbacks                 05, 06
 ``decoding``               greedy, sampled and batched generation                         05, 08
 ``cache``                  trained models kept between chapters                           09
-``speed``                  training throughput: compiled, eager, Keras                    06, A1
+``speed``                  training throughput: compiled, eager, Keras                    06, 20, A1
 ``translation``            English-French pairs: cleaning, split, vocabularies, arrays    15
 ``seq2seq``                encoder-decoder interfaces, the GRU seq2seq model, its recipe  16, 17
 ``bleu``                   BLEU from its definition; the paired bootstrap                 17, 18, 19
 ``beam_search``            beam search for a batch; log-probabilities of given outputs    18, 19
 ``translation_baselines``  word-by-word dictionary and retrieval translators              17
 ``attention``              additive attention; the GRU decoder that attends               19
+``linear_rnn``             linear recurrences, parallel scans, minGRU                     20
 =========================  =============================================================  ==========
 """
 

@@ -1,4 +1,4 @@
-"""Measuring how fast models train (chapter 06; ``make benchmark`` prints the same numbers for every model).
+"""Measuring how fast models train (chapters 06 and 20; ``make benchmark`` prints the same numbers for every model).
 
 ``training_throughput`` times the training step of a character language model in four
 forms on one random batch: the course's from-scratch model under ``tf.function``, the same
@@ -87,3 +87,47 @@ def training_throughput(cell: str, num_hiddens: int, batch_size: int, num_steps:
     result["compiled / keras unrolled"] = result["compiled"] / result["keras unrolled"]
     result["compiled / eager"] = result["compiled"] / result["eager"]
     return result
+
+
+def model_throughput(model, batch_size: int = 32, num_steps: int = 64, repeats: int = 3, steps: int = 5) -> float:
+    """Training tokens per second of a language model with the course's interface (chapter 20).
+
+    ``model(X, state, training=True) -> (logits, state)``, ``model.begin_state`` and
+    ``model.vocab_size``; the compiled step is the course's (loss, gradient, Adam update) on
+    one random batch from a zero state. It updates the model's weights: time a fresh copy.
+    """
+    X = tf.random.stateless_uniform((batch_size, num_steps), [1, 1], 0, model.vocab_size, tf.int32)
+    Y = tf.random.stateless_uniform((batch_size, num_steps), [1, 2], 0, model.vocab_size, tf.int32)
+    state = model.begin_state(batch_size)
+    step = _step_function(lambda X: model(X, state, training=True)[0], model.trainable_variables,
+                          keras.optimizers.Adam(1e-3))
+    return time_steps(tf.function(step), X, Y, repeats, steps)
+
+
+def forward_seconds(layer, x, repeats: int = 2) -> float:
+    """Seconds for one compiled forward pass of ``layer`` on ``x``: the best of ``repeats`` after a warm-up."""
+    run = tf.function(lambda x: tf.nest.flatten(layer(x))[0])
+    float(tf.reduce_sum(run(x)))  # trace and warm up
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        float(tf.reduce_sum(run(x)))  # reading the result waits for the computation
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def scan_layer_times(lengths, batch_size: int = 32, width: int = 256, repeats: int = 2) -> dict:
+    """Milliseconds per forward pass of one layer at each sequence length (chapter 20).
+
+    minGRU with each of ``linear_rnn.SCANS`` and Keras' GRU layer of the same width, on
+    ``(batch_size, length, width)`` random inputs: ``{length: {layer name: ms}}``.
+    """
+    from utils.linear_rnn import SCANS, MinGRU
+
+    layers = {f"minGRU, {name} scan": MinGRU(width, scan=name, seed=0) for name in SCANS}
+    layers["GRU layer (Keras)"] = keras.layers.GRU(width, return_sequences=True)
+    rows = {}
+    for length in lengths:
+        x = tf.random.stateless_normal((batch_size, length, width), [4, length])
+        rows[length] = {name: 1000 * forward_seconds(layer, x, repeats) for name, layer in layers.items()}
+    return rows
