@@ -159,7 +159,7 @@ def parallel_rnns(quick: bool) -> None:
     from utils.models import LanguageModel
     from utils.speed import model_throughput, scan_layer_times
 
-    lengths = [256, 1024] if quick else [64, 256, 1024, 4096]
+    lengths = [256] if quick else [64, 256, 1024, 4096]
     print("\nOne recurrent layer, milliseconds per forward pass (batch 32, width 256; chapter 20):")
     rows = scan_layer_times(lengths, repeats=1 if quick else 2)
     names = list(rows[lengths[0]])
@@ -169,7 +169,7 @@ def parallel_rnns(quick: bool) -> None:
         print(f"| {length} | " + " | ".join(f"{row[name]:.1f}" for name in names) + " |")
     models = {"deep GRU, 2 x 256 (chapter 12)": LanguageModel(28, 256, cell="gru", num_layers=2, dropout=0.2),
               "minGRU, 3 blocks of 192 (chapter 20)": linear_rnn.MinGRULanguageModel(28, 192, 3, ffn_units=320)}
-    speeds = {name: model_throughput(m, repeats=2 if quick else 3, steps=2 if quick else 5)
+    speeds = {name: model_throughput(m, repeats=1 if quick else 3, steps=2 if quick else 5)
               for name, m in models.items()}
     print("Language-model training, characters per second (batch 32 x 64): "
           + ", ".join(f"{name} {cps:,.0f}" for name, cps in speeds.items())
@@ -184,7 +184,7 @@ def decoding_speed(quick: bool) -> None:
     model = seq2seq.gru_seq2seq(len(corpus.src_vocab), len(corpus.tgt_vocab), seq2seq.CHAPTER_17)
     trained = cache.load("seq2seq_gru", seq2seq.CHAPTER_17, model) is not None
     sentences, _ = corpus.references("valid")
-    sources, _ = corpus.encode_sources(sentences[: 250 if quick else None])
+    sources, _ = corpus.encode_sources(sentences[: 100 if quick else None])
     print(f"\nDecoding {len(sources):,} validation sentences with chapter 17's model "
           f"({'trained, from the cache' if trained else 'untrained: run chapter 17 first for real output lengths'}), "
           "sentences per second (the second of two runs; the first traces):")

@@ -48,17 +48,26 @@ def test_every_scan_equals_the_step_by_step_loop(method, steps):
                                rtol=1e-5, atol=1e-5)
 
 
-def test_scans_disagree_with_a_wrong_recurrence():
-    # the comparison the tests rely on can fail: a scan that drops the initial state is caught
-    a, b, h0 = coefficients(8)
-    assert np.abs(linear_rnn.parallel_scan(a, b) - reference(a, b, h0)).max() > 1e-2
+@pytest.mark.parametrize("method", ["doubling", "parallel"])
+def test_a_combine_in_the_wrong_order_is_caught(method, monkeypatch):
+    # composing the steps the other way round is the classic bug; the comparison must see it
+    a, b, _ = coefficients(8)
+    monkeypatch.setattr(linear_rnn, "combine", lambda earlier, later: (earlier[0] * later[0],
+                                                                       earlier[0] * later[1] + earlier[1]))
+    assert np.abs(linear_rnn.linear_scan(a, b, method=method) - reference(a, b)).max() > 1e-2
+
+
+def test_doubling_scan_needs_a_known_length():
+    spec = tf.TensorSpec((None, None, 3))
+    with pytest.raises(ValueError, match="known when tracing"):
+        tf.function(linear_rnn.doubling_scan).get_concrete_function(spec, spec)
 
 
 def test_log_space_scan_is_exact_and_stays_finite_where_the_closed_form_does_not():
     a, b, h0 = coefficients(16)
     b, h0 = tf.abs(b) + 0.1, tf.abs(h0) + 0.1
-    log_h = linear_rnn.log_space_scan(tf.math.log(a), tf.math.log(b), tf.math.log(h0))
-    np.testing.assert_allclose(log_h, reference(a, b, h0), rtol=1e-4)
+    h = linear_rnn.log_space_scan(tf.math.log(a), tf.math.log(b), tf.math.log(h0))
+    np.testing.assert_allclose(h, reference(a, b, h0), rtol=1e-4)
     a_long = tf.fill((1, 3000, 1), 0.9)
     b_long = tf.fill((1, 3000, 1), 0.1)
     A = tf.math.cumprod(a_long, axis=1)
@@ -98,7 +107,8 @@ def test_language_model_carries_its_state_across_calls_and_scans_agree():
     first, mid = models["sequential"](X[:, :5], models["sequential"].begin_state(2))
     rest, end = models["sequential"](X[:, 5:], mid)
     np.testing.assert_allclose(tf.concat([first, rest], axis=1), whole, atol=1e-5)
-    np.testing.assert_allclose(end[1], state[1], atol=1e-5)
+    for layer_end, layer_state in zip(end, state):
+        np.testing.assert_allclose(layer_end, layer_state, atol=1e-5)
     for scan in ("doubling", "parallel"):
         np.testing.assert_allclose(models[scan](X, models[scan].begin_state(2))[0], whole, atol=1e-5)
         # compiled, where the scans must keep the static shapes that LayerNormalization needs
@@ -106,10 +116,26 @@ def test_language_model_carries_its_state_across_calls_and_scans_agree():
     assert whole.shape == (2, 12, 11) and [s.shape for s in state] == [(2, 8), (2, 8)]
 
 
-def test_same_seed_same_model_and_parameter_count():
+def test_dropout_acts_only_while_training():
+    model = MinGRULanguageModel(11, 8, num_layers=1, dropout=0.5, seed=2)
+    X = tf.random.stateless_uniform((2, 6), [1, 3], 0, 11, tf.int32)
+    state = model.begin_state(2)
+    np.testing.assert_array_equal(model(X, state)[0], model(X, state)[0])
+    assert np.abs(model(X, state, training=True)[0] - model(X, state)[0]).max() > 1e-3
+
+
+def test_same_seed_same_model_other_seed_other_model_and_parameter_count():
     one, two = (MinGRULanguageModel(11, 8, num_layers=2, ffn_units=16, seed=5) for _ in range(2))
     for v, w in zip(one.trainable_variables, two.trainable_variables):
         np.testing.assert_array_equal(v, w)
+    other = MinGRULanguageModel(11, 8, num_layers=2, ffn_units=16, seed=6)
+    kernels = [v.numpy() for v in other.trainable_variables if v.shape.rank == 2]
+    for v, w in zip([v.numpy() for v in one.trainable_variables if v.shape.rank == 2], kernels):
+        assert not np.allclose(v, w)
+    # no two kernels of one model, or of seeds 5 and 6, start from the same random stream
+    firsts = [k.ravel()[:4] for k in kernels] + [v.numpy().ravel()[:4] for v in one.trainable_variables
+                                                 if v.shape.rank == 2]
+    assert len({tuple(np.round(f, 6)) for f in firsts}) == len(firsts)
     # embedding 11*8; per block: minGRU 8*16+16, two norms 4*8, FFN 8*16+16+16*8+8; output norm 2*8, output 8*11+11
     block = 8 * 16 + 16 + 4 * 8 + 8 * 16 + 16 + 16 * 8 + 8
     assert one.num_parameters == 11 * 8 + 2 * block + 2 * 8 + 8 * 11 + 11

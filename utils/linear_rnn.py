@@ -68,7 +68,12 @@ def sequential_scan(a, b, h0=None):
 
 
 def doubling_scan(a, b, h0=None):
-    """The same outputs by doubling: after round ``k`` each step holds the composition of ``2**k`` steps."""
+    """The same outputs by doubling: after round ``k`` each step holds the composition of ``2**k`` steps.
+
+    Every round updates all ``steps`` positions at once: the first ``shift`` combine with the
+    identity and do not change, so ``steps * rounds`` combinations run, of which
+    ``steps - shift`` per round are useful (the count of chapter 20's exercise 3).
+    """
     b = _fold_initial_state(a, b, h0)
     steps, shift = a.shape[1], 1
     if steps is None:
@@ -163,18 +168,20 @@ class MinGRULanguageModel(keras.Model):
         ffn_units = ffn_units or 2 * num_hiddens
 
         def init(offset):
-            return keras.initializers.GlorotUniform(seed + offset)
+            # one random stream per weight and per model seed: seeds s and s + 1 share no stream
+            return keras.initializers.GlorotUniform(1000 * seed + offset)
 
-        self.embedding = keras.layers.Embedding(vocab_size, num_hiddens,
-                                                embeddings_initializer=keras.initializers.RandomNormal(0, 1, seed))
+        embedding_init = keras.initializers.RandomNormal(0, 1, 1000 * seed)
+        self.embedding = keras.layers.Embedding(vocab_size, num_hiddens, embeddings_initializer=embedding_init)
         self.blocks = [
-            {"norm_rnn": keras.layers.LayerNormalization(), "rnn": MinGRU(num_hiddens, scan, seed + 10 * i + 1),
+            {"norm_rnn": keras.layers.LayerNormalization(),
+             "rnn": MinGRU(num_hiddens, scan, 1000 * seed + 10 * i + 1),
              "norm_ffn": keras.layers.LayerNormalization(),
              "ffn_in": keras.layers.Dense(ffn_units, activation="gelu", kernel_initializer=init(10 * i + 2)),
              "ffn_out": keras.layers.Dense(num_hiddens, kernel_initializer=init(10 * i + 3))}
             for i in range(num_layers)]
         self.norm = keras.layers.LayerNormalization()
-        self.dropout = keras.layers.Dropout(dropout, seed=seed)
+        self.dropout = keras.layers.Dropout(dropout, seed=1000 * seed + 999)
         self.output_layer = keras.layers.Dense(vocab_size, kernel_initializer=init(9))
         # create every weight now, so that the parameters can be counted before any training
         self(tf.zeros((1, 1), tf.int32), self.begin_state(1))
