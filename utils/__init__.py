@@ -22,7 +22,7 @@ module                     concern                                              
 ``cache``                  trained models kept between chapters                           09
 ``speed``                  training throughput: compiled, eager, Keras                    06, 20, A1
 ``translation``            English-French pairs: cleaning, split, vocabularies, arrays    15
-``seq2seq``                encoder-decoder interfaces, the GRU seq2seq model, its recipe  16, 17
+``seq2seq``                encoder-decoder interfaces, the GRU seq2seq model, its recipe  16, 17, A1
 ``bleu``                   BLEU from its definition; the paired bootstrap                 17, 18, 19
 ``beam_search``            beam search for a batch; log-probabilities of given outputs    18, 19
 ``translation_baselines``  word-by-word dictionary and retrieval translators              17

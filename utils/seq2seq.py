@@ -193,6 +193,8 @@ class Seq2Seq(EncoderDecoder):
     Compile with an optimizer only. The decoder must offer ``features`` and its output layer ``dense``.
     ``fit`` and ``evaluate`` take ``((sources, decoder_inputs), targets)`` batches (a third element,
     such as ``TranslationData.dataset``'s weights, is ignored) and report the mean of the batch losses.
+    Under ``tf.distribute.MirroredStrategy`` (appendix A1) a step on several replicas computes the same
+    gradient as one device on the whole batch.
     """
 
     def __init__(self, encoder: Encoder, decoder: Decoder, **kwargs):
@@ -223,10 +225,26 @@ class Seq2Seq(EncoderDecoder):
         (sources, decoder_inputs), targets = data[:2]
         with tf.GradientTape() as tape:
             loss = self.token_loss(sources, decoder_inputs, targets, training=True)
-        gradients = tape.gradient(loss, self.trainable_variables)
+            objective = self._share_of_global_loss(loss, targets)
+        gradients = tape.gradient(objective, self.trainable_variables)
         self.optimizer.apply(gradients, self.trainable_variables)
         self.loss_tracker.update_state(loss)
         return {"loss": self.loss_tracker.result()}
+
+    @staticmethod
+    def _share_of_global_loss(loss, targets):
+        """This replica's share of the mean loss over the real tokens of the whole (global) batch (appendix A1).
+
+        Under ``tf.distribute`` each replica sees a slice of the batch, and the optimizer *sums* the
+        replicas' gradients. Weighting each replica's mean by its share of the real tokens makes that
+        sum the gradient of the global mean, the same as one device on the whole batch. With one
+        replica the loss is returned as it is.
+        """
+        context = tf.distribute.get_replica_context()
+        if context is None or context.num_replicas_in_sync == 1:
+            return loss
+        local = tf.reduce_sum(tf.cast(targets != 0, loss.dtype))
+        return loss * local / context.all_reduce(tf.distribute.ReduceOp.SUM, local)
 
     def test_step(self, data):
         (sources, decoder_inputs), targets = data[:2]

@@ -1,4 +1,4 @@
-"""Measuring how fast models train (chapters 06 and 20; ``make benchmark`` prints the same numbers for every model).
+"""Measuring how fast models train (chapters 06, 20 and A1; ``make benchmark`` prints the same numbers for every model).
 
 ``training_throughput`` times the training step of a character language model in four
 forms on one random batch: the course's from-scratch model under ``tf.function``, the same
@@ -8,6 +8,10 @@ model differs). The from-scratch scan unrolls windows of up to ``UNROLL_LIMIT`` 
 unrolled Keras layer is its like-for-like rival; the default layer is what most code uses.
 Tokens per second are the best of a few repeats, which is the least disturbed by other work
 on a busy machine (the slow eager step runs once).
+
+Appendix A1 adds the same step compiled by XLA (``training_throughput(..., xla=True)``), the
+split of one step into its recurrence and its output layer (``time_breakdown``) and a test of
+whether Keras runs a recurrent layer with the fused cuDNN kernel (``uses_cudnn``).
 """
 
 from __future__ import annotations
@@ -36,12 +40,20 @@ def keras_language_model(vocab_size: int, num_hiddens: int, cell: str = "rnn", n
     return keras.Model(tokens, keras.layers.Dense(vocab_size)(x))
 
 
-def _step_function(forward, variables, optimizer):
+def training_step(forward, variables, optimizer):
+    """``step(X, Y) -> loss``: cross-entropy of ``forward(X)``'s logits, its gradient, one ``optimizer`` update.
+
+    Plain Python: wrap it in ``tf.function`` (with ``jit_compile=True`` for XLA) or run it eagerly.
+    The loss goes through ``optimizer.scale_loss``, which leaves it unchanged except under a
+    ``keras.optimizers.LossScaleOptimizer`` (mixed precision with float16, appendix A1); the
+    optimizer divides the scale out of the gradients again.
+    """
     def step(X, Y):
         with tf.GradientTape() as tape:
             total, count = masked_loss(forward(X), Y)
             loss = total / count
-        grads = tape.gradient(loss, variables)
+            scaled = optimizer.scale_loss(loss)
+        grads = tape.gradient(scaled, variables)
         optimizer.apply_gradients(zip(grads, variables))
         return loss
 
@@ -63,19 +75,22 @@ def time_steps(step, X, Y, repeats: int = 3, steps: int = 10) -> float:
 
 def training_throughput(cell: str, num_hiddens: int, batch_size: int, num_steps: int = 32,
                         vocab_size: int = 28, repeats: int = 3, steps: int = 10,
-                        eager_steps: int | None = None) -> dict:
-    """Tokens per second for ``{"compiled", "eager", "keras", "keras unrolled"}`` and the ratios the course quotes."""
+                        eager_steps: int | None = None, xla: bool = False) -> dict:
+    """Tokens per second for ``{"compiled", "eager", "keras", "keras unrolled"}`` and the ratios the course quotes.
+
+    With ``xla``, also ``"compiled, XLA"``: the from-scratch step under ``tf.function(jit_compile=True)``.
+    """
     X = tf.random.stateless_uniform((batch_size, num_steps), [0, 1], 0, vocab_size, tf.int32)
     Y = tf.random.stateless_uniform((batch_size, num_steps), [0, 2], 0, vocab_size, tf.int32)
     scratch = LanguageModel(vocab_size, num_hiddens, cell=cell)
     state = scratch.begin_state(batch_size)
-    scratch_step = _step_function(lambda X: scratch(X, state, training=True)[0], scratch.trainable_variables,
+    scratch_step = training_step(lambda X: scratch(X, state, training=True)[0], scratch.trainable_variables,
                                   keras.optimizers.Adam(1e-3))
     twin = keras_language_model(vocab_size, num_hiddens, cell, steps=num_steps)
-    keras_step = _step_function(lambda X: twin(X, training=True), twin.trainable_variables,
+    keras_step = training_step(lambda X: twin(X, training=True), twin.trainable_variables,
                                 keras.optimizers.Adam(1e-3))
     unrolled = keras_language_model(vocab_size, num_hiddens, cell, steps=num_steps, unroll=True)
-    unrolled_step = _step_function(lambda X: unrolled(X, training=True), unrolled.trainable_variables,
+    unrolled_step = training_step(lambda X: unrolled(X, training=True), unrolled.trainable_variables,
                                    keras.optimizers.Adam(1e-3))
     result = {
         "compiled": time_steps(tf.function(scratch_step), X, Y, repeats, steps),
@@ -83,6 +98,8 @@ def training_throughput(cell: str, num_hiddens: int, batch_size: int, num_steps:
         "keras": time_steps(tf.function(keras_step), X, Y, repeats, steps),
         "keras unrolled": time_steps(tf.function(unrolled_step), X, Y, repeats, steps),
     }
+    if xla:
+        result["compiled, XLA"] = time_steps(tf.function(scratch_step, jit_compile=True), X, Y, repeats, steps)
     result["compiled / keras"] = result["compiled"] / result["keras"]
     result["compiled / keras unrolled"] = result["compiled"] / result["keras unrolled"]
     result["compiled / eager"] = result["compiled"] / result["eager"]
@@ -99,7 +116,7 @@ def model_throughput(model, batch_size: int = 32, num_steps: int = 64, repeats: 
     X = tf.random.stateless_uniform((batch_size, num_steps), [1, 1], 0, model.vocab_size, tf.int32)
     Y = tf.random.stateless_uniform((batch_size, num_steps), [1, 2], 0, model.vocab_size, tf.int32)
     state = model.begin_state(batch_size)
-    step = _step_function(lambda X: model(X, state, training=True)[0], model.trainable_variables,
+    step = training_step(lambda X: model(X, state, training=True)[0], model.trainable_variables,
                           keras.optimizers.Adam(1e-3))
     return time_steps(tf.function(step), X, Y, repeats, steps)
 
@@ -131,3 +148,57 @@ def scan_layer_times(lengths, batch_size: int = 32, width: int = 256, repeats: i
         x = tf.random.stateless_normal((batch_size, length, width), [4, length])
         rows[length] = {name: 1000 * forward_seconds(layer, x, repeats) for name, layer in layers.items()}
     return rows
+
+
+def time_breakdown(vocab_size: int, batch_size: int = 128, num_steps: int = 32, num_hiddens: int = 256,
+                   embed_size: int = 64, repeats: int = 2, steps: int = 3) -> dict:
+    """Milliseconds per training step of a Keras GRU language model, whole and in two parts (appendix A1).
+
+    The model is ``Embedding(vocab_size, embed_size)`` → ``GRU(num_hiddens)`` → ``Dense(vocab_size)``.
+    ``"whole step"`` trains all of it; ``"recurrence"`` trains the embedding and the GRU alone (the loss is
+    the mean of the GRU's outputs); ``"output layer"`` trains the dense layer and its softmax cross-entropy
+    alone, on fixed GRU outputs. Every part takes its gradient and an Adam update, so the parts add up to
+    about the whole step.
+    """
+    X = tf.random.stateless_uniform((batch_size, num_steps), [5, 1], 0, vocab_size, tf.int32)
+    Y = tf.random.stateless_uniform((batch_size, num_steps), [5, 2], 0, vocab_size, tf.int32)
+    embedding = keras.layers.Embedding(vocab_size, embed_size)
+    gru = keras.layers.GRU(num_hiddens, return_sequences=True)
+    dense = keras.layers.Dense(vocab_size)
+    model = keras.Sequential([embedding, gru, dense])
+    model.build((None, num_steps))
+    hidden = gru(embedding(X))
+
+    def recurrence_step(X, Y):
+        variables = embedding.trainable_variables + gru.trainable_variables
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(gru(embedding(X), training=True))
+        recurrence_optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        return loss
+
+    recurrence_optimizer = keras.optimizers.Adam(1e-3)
+    steps_to_time = {
+        "whole step": training_step(lambda X: model(X, training=True), model.trainable_variables,
+                                    keras.optimizers.Adam(1e-3)),
+        "recurrence": recurrence_step,
+        "output layer": training_step(lambda X: dense(hidden), dense.trainable_variables,
+                                      keras.optimizers.Adam(1e-3)),
+    }
+    return {name: 1000 * batch_size * num_steps / time_steps(tf.function(step), X, Y, repeats, steps)
+            for name, step in steps_to_time.items()}
+
+
+def uses_cudnn(layer_class, inputs, mask=None, **options) -> bool:
+    """Whether Keras runs ``layer_class(**options)`` on ``inputs`` with the fused cuDNN kernel (appendix A1).
+
+    ``layer_class`` is ``keras.layers.LSTM`` or ``keras.layers.GRU``. The layer is built with
+    ``use_cudnn=True``, which makes Keras refuse (``ValueError``) a configuration it cannot hand to cuDNN,
+    instead of quietly running its own loop; it is called inside ``tf.function``, as ``fit`` would, so that
+    a mask cuDNN cannot take fails as it would in training. Always ``False`` without a GPU.
+    """
+    layer = layer_class(8, return_sequences=True, use_cudnn=True, **options)
+    try:
+        float(tf.reduce_sum(tf.function(lambda x: layer(x, mask=mask, training=True))(inputs)))
+    except (ValueError, tf.errors.InvalidArgumentError):
+        return False
+    return True
