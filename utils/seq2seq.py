@@ -194,7 +194,10 @@ class Seq2Seq(EncoderDecoder):
     ``fit`` and ``evaluate`` take ``((sources, decoder_inputs), targets)`` batches (a third element,
     such as ``TranslationData.dataset``'s weights, is ignored) and report the mean of the batch losses.
     Under ``tf.distribute.MirroredStrategy`` (appendix A1) a step on several replicas computes the same
-    gradient as one device on the whole batch.
+    gradient as one device on the whole batch; the training can still differ, because each replica draws its own
+    dropout masks and Keras clips (``clipnorm``) each replica's gradient before the sum. The loss that ``fit``
+    reports is then the mean of the replicas' means. Under a ``mixed_float16`` policy, ``compile`` wraps the
+    optimizer in a ``LossScaleOptimizer``, whose ``scale_loss`` the step applies.
     """
 
     def __init__(self, encoder: Encoder, decoder: Decoder, **kwargs):
@@ -225,7 +228,7 @@ class Seq2Seq(EncoderDecoder):
         (sources, decoder_inputs), targets = data[:2]
         with tf.GradientTape() as tape:
             loss = self.token_loss(sources, decoder_inputs, targets, training=True)
-            objective = self._share_of_global_loss(loss, targets)
+            objective = self.optimizer.scale_loss(self._share_of_global_loss(loss, targets))
         gradients = tape.gradient(objective, self.trainable_variables)
         self.optimizer.apply(gradients, self.trainable_variables)
         self.loss_tracker.update_state(loss)
